@@ -1,0 +1,79 @@
+"""2D transform estimation and application. The one place for this geometry: runtime and training share it."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def estimate_similarity(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Least-squares similarity (rotation, uniform scale, translation) mapping ``src`` to ``dst`` (Umeyama, 1991).
+
+    Returns a 2x3 matrix ``M`` with ``dst ~ M[:, :2] @ src + M[:, 2]``. Reflections are excluded.
+    """
+    src = np.asarray(src, dtype=np.float64).reshape(-1, 2)
+    dst = np.asarray(dst, dtype=np.float64).reshape(-1, 2)
+    if src.shape != dst.shape or len(src) < 2:
+        raise ValueError("need at least two matching points")
+    w = np.ones(len(src)) if weights is None else np.asarray(weights, dtype=np.float64)
+    w = w / w.sum()
+    mu_s = w @ src
+    mu_d = w @ dst
+    s = src - mu_s
+    d = dst - mu_d
+    var_s = float(w @ (s**2).sum(1))
+    cov = (d * w[:, None]).T @ s
+    u, sig, vt = np.linalg.svd(cov)
+    sign = np.ones(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        sign[-1] = -1
+    r = u @ np.diag(sign) @ vt
+    scale = float((sig * sign).sum() / var_s) if var_s > 0 else 1.0
+    m = np.zeros((2, 3))
+    m[:, :2] = scale * r
+    m[:, 2] = mu_d - scale * r @ mu_s
+    return m
+
+
+def estimate_affine(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Least-squares full affine transform (6 parameters) mapping ``src`` to ``dst``; needs 3+ points."""
+    src = np.asarray(src, dtype=np.float64).reshape(-1, 2)
+    dst = np.asarray(dst, dtype=np.float64).reshape(-1, 2)
+    if src.shape != dst.shape or len(src) < 3:
+        raise ValueError("need at least three matching points")
+    a = np.hstack([src, np.ones((len(src), 1))])
+    if weights is not None:
+        sw = np.sqrt(np.asarray(weights, dtype=np.float64))[:, None]
+        a, dst = a * sw, dst * sw
+    sol, *_ = np.linalg.lstsq(a, dst, rcond=None)
+    return sol.T.copy()
+
+
+def invert(m: np.ndarray) -> np.ndarray:
+    """Inverse of a 2x3 affine matrix."""
+    m = np.asarray(m, dtype=np.float64)
+    a = m[:, :2]
+    ai = np.linalg.inv(a)
+    out = np.zeros((2, 3))
+    out[:, :2] = ai
+    out[:, 2] = -ai @ m[:, 2]
+    return out
+
+
+def compose(second: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The 2x3 transform applying ``first`` then ``second``."""
+    a = np.vstack([np.asarray(second, np.float64), [0, 0, 1]])
+    b = np.vstack([np.asarray(first, np.float64), [0, 0, 1]])
+    return (a @ b)[:2]
+
+
+def apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Apply a 2x3 transform to points of shape (..., 2)."""
+    m = np.asarray(m)
+    p = np.asarray(pts)
+    return p @ m[:, :2].T + m[:, 2]
+
+
+def similarity_params(m: np.ndarray) -> tuple[float, float]:
+    """(scale, rotation in degrees) of a similarity 2x3 matrix."""
+    scale = float(np.hypot(m[0, 0], m[1, 0]))
+    angle = float(np.degrees(np.arctan2(m[1, 0], m[0, 0])))
+    return scale, angle
