@@ -1,0 +1,55 @@
+"""`facealign` command: dispatches to one module per sub-command (each has add_parser() and run())."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# sub-command -> module under facealign.cli; each module defines add_parser(subparsers) and run(args) -> int
+COMMANDS = {
+    "align": "align",
+    "merge": "merge",
+    "pose": "pose",
+    "video": "video",
+    "eval": "eval",
+    "train": "train",
+    "bench": "bench",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # bad arguments: exit status 2 with a one-line reason
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"facealign: error: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="facealign", description="Face detection, 68+5 landmarks, 3D pose and aligned crops.")
+    from facealign import __version__
+
+    parser.add_argument("--version", action="version", version=f"facealign {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, module in COMMANDS.items():
+        try:
+            mod = importlib.import_module(f"facealign.cli.{module}")
+        except ModuleNotFoundError as e:
+            if e.name == f"facealign.cli.{module}":
+                continue  # command not built yet
+            raise
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        sys.stderr.write("facealign: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
