@@ -1,0 +1,13 @@
+"""`facealign eval landmarks|pose|video|detector`: evaluation commands (implemented in facealign.evaluation)."""
+from facealign.cli.subcommands import add_group
+
+PROVIDERS = {
+    "landmarks": "facealign.evaluation.cli_landmarks",
+    "detector": "facealign.evaluation.cli_detector",
+    "pose": "facealign.evaluation.cli_pose",
+    "video": "facealign.evaluation.cli_video",
+}
+
+
+def add_parser(subparsers) -> None:
+    add_group(subparsers, "eval", "Evaluate models on labelled data and print metrics.", PROVIDERS)
