@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Create one virtual environment per peer landmark method so their pinned dependencies (mediapipe needs numpy<2)
+# never touch facealign's environment. Usage: benchmarks/peers/setup_peers.sh [dlib|mediapipe ...]
+# Location: $FACEALIGN_PEERS_DIR (default /work/peers)/<name>/; python: $PYTHON (default python3, 3.9-3.12).
+set -euo pipefail
+root="${FACEALIGN_PEERS_DIR:-/work/peers}"
+py="${PYTHON:-python3}"
+peers=("$@")
+[ ${#peers[@]} -eq 0 ] && peers=(dlib mediapipe)
+
+make_env() {  # make_env NAME PACKAGES...
+    local name="$1"; shift
+    local env="$root/$name"
+    if [ ! -x "$env/bin/python" ]; then
+        "$py" -m venv "$env"
+    fi
+    "$env/bin/python" -m pip install --quiet --upgrade pip
+    "$env/bin/python" -m pip install --quiet "$@"
+    echo "$name: $env/bin/python"
+}
+
+for p in "${peers[@]}"; do
+    case "$p" in
+        # dlib-bin: prebuilt dlib wheels; face-recognition-models ships shape_predictor_68_face_landmarks.dat
+        dlib) make_env dlib dlib-bin face-recognition-models "numpy<2" setuptools ;;
+        # mediapipe 0.10.21 still has the legacy solutions.face_mesh API and needs numpy<2
+        mediapipe) make_env mediapipe mediapipe==0.10.21 "numpy<2" opencv-python-headless ;;
+        *) echo "unknown peer: $p (dlib, mediapipe)" >&2; exit 2 ;;
+    esac
+done

@@ -1,0 +1,261 @@
+"""Batch jobs over many images: read, run the pipeline, write crops, overlays and results.jsonl.
+
+The CLI commands `align` and `pose` are thin layers over ``run_batch``. One input never stops the batch:
+its error goes into its JSON line and to the ``on_error`` callback, and the job goes on.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from facealign.alignment.transforms import compose
+from facealign.io.atomic import write_image_atomic
+from facealign.io.images import DEFAULT_MAX_PIXELS, ImageError, load_image
+from facealign.io.inputs import InputItem, expand_inputs, output_names
+from facealign.io.results import ResultsWriter
+
+
+@dataclass
+class BatchOptions:
+    """Everything a batch job needs; plain data so it can be sent to worker processes."""
+
+    out: str
+    template: str = "arcface112"
+    size: int | None = None
+    boxes: dict[str, list[list[float]]] | None = None  # --boxes: path as given -> tight-68 boxes
+    det_size: int | None = None
+    det_threshold: float | None = None
+    fast: bool = False  # no 68-point network: align on the detector's 5 points
+    refine: bool = False
+    fit3d: bool = False
+    camera: str = "weak_perspective"
+    focal: float | None = None
+    crops: bool = True
+    overlays: bool = True
+    meshes: bool = False  # write the fitted mesh (OBJ) per face when fit3d
+    crop_format: str = "png"
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    threads: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BatchSummary:
+    images: int = 0
+    failed: int = 0
+    skipped: int = 0
+    faces: int = 0
+    seconds: float = 0.0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+class ImageJob:
+    """Processes one image at a time with one FaceAligner (one per process)."""
+
+    def __init__(self, opts: BatchOptions, names: dict[str, str]) -> None:
+        from facealign.pipeline import FaceAligner
+
+        self.opts = opts
+        self.names = names
+        self.out = Path(opts.out)
+        self.aligner = FaceAligner(
+            landmarks=False if opts.fast else None,
+            det_size=opts.det_size,
+            det_threshold=opts.det_threshold,
+            refine=opts.refine,
+            threads=opts.threads,
+        )
+
+    def __call__(self, item: InputItem) -> dict[str, Any]:
+        rec: dict[str, Any] = {"image": item.path, "width": None, "height": None, "error": item.error, "faces": []}
+        if item.error:
+            return rec
+        try:
+            img = load_image(item.path, max_pixels=self.opts.max_pixels)
+        except ImageError as e:
+            rec["error"] = str(e)
+            return rec
+        rec["width"], rec["height"] = img.width, img.height
+        try:
+            rec["faces"] = self._faces(item.path, img)
+        except _InputError as e:
+            rec["error"] = str(e)
+        return rec
+
+    def _faces(self, path: str, img) -> list[dict[str, Any]]:
+        o, fa, k = self.opts, self.aligner, img.scale
+        pix = img.pixels
+        if o.boxes is not None:
+            if path not in o.boxes:
+                raise _InputError("no boxes for this image in the --boxes file")
+            try:
+                boxes = np.asarray(o.boxes[path], dtype=np.float64).reshape(-1, 4) / k
+            except ValueError:
+                raise _InputError("boxes in the --boxes file are not [[x1, y1, x2, y2], ...]") from None
+            faces = fa.landmarks_for_boxes(pix, boxes)
+        else:
+            faces = fa.detect(pix)
+        if o.fit3d:
+            fa.fit3d(pix, faces, camera=o.camera, focal=None if o.focal is None else o.focal / k)
+        aligned = fa.align(pix, faces, template=o.template, size=o.size) if o.crops else [None] * len(faces)
+        name = self.names.get(path, Path(path).stem)
+        records = []
+        to_decoded = np.array([[1 / k, 0, 0], [0, 1 / k, 0]])
+        for i, (f, a) in enumerate(zip(faces, aligned)):
+            if o.fit3d and o.meshes and f.fit is not None:
+                from facealign.face3d.mesh_io import write_mesh
+
+                write_mesh(self.out / "meshes" / f"{name}_{i}.obj", fa._fitter, f.fit, scale=k)
+            _scale_face(f, k)
+            r = f.to_json()
+            if a is not None:
+                rel = f"crops/{name}_{i}.{o.crop_format}"
+                write_image_atomic(self.out / rel, a.image)
+                r["crop"] = rel
+                r["transform"] = np.round(compose(a.transform, to_decoded), 6).tolist()  # original -> crop
+            records.append(r)
+        if o.overlays:
+            from facealign.io.draw import draw_faces
+
+            shown = [_scaled_copy(f, 1 / k) for f in faces]
+            overlay = draw_faces(pix, shown)
+            if o.fit3d:
+                overlay = _draw_3d(fa, overlay, shown)
+            write_image_atomic(self.out / "overlays" / f"{name}.jpg", overlay, jpeg_quality=90)
+        return records
+
+
+class _InputError(Exception):
+    pass
+
+
+def _scale_face(f, k: float) -> None:
+    """Map a face from decoded to original pixels (k = original / decoded)."""
+    if k == 1.0:
+        return
+    f.box = f.box * k
+    if f.landmarks is not None:
+        f.landmarks = f.landmarks * k
+    if f.landmarks5 is not None:
+        f.landmarks5 = f.landmarks5 * k
+    if f.fit is not None:
+        f.fit.landmarks3d = f.fit.landmarks3d * k
+
+
+def _scaled_copy(f, k: float):
+    import copy
+
+    g = copy.copy(f)
+    g.box = f.box * k
+    g.landmarks = None if f.landmarks is None else f.landmarks * k
+    g.landmarks5 = None if f.landmarks5 is None else f.landmarks5 * k
+    return g
+
+
+def _draw_3d(fa, overlay: np.ndarray, faces) -> np.ndarray:
+    try:
+        from facealign.face3d.draw import draw_fit
+    except ImportError:
+        return overlay
+    for f in faces:
+        if f.fit is not None:
+            overlay = draw_fit(overlay, fa._fitter, f.fit)
+    return overlay
+
+
+# -- process pool ---------------------------------------------------------------------------------
+_worker: ImageJob | None = None
+
+
+def _init_worker(opts: BatchOptions, names: dict[str, str]) -> None:
+    global _worker
+    _worker = ImageJob(opts, names)
+
+
+def _run_worker(item: InputItem) -> dict[str, Any]:
+    assert _worker is not None
+    return _safe_call(_worker, item)
+
+
+def _safe_call(job: Callable[[InputItem], dict[str, Any]], item: InputItem) -> dict[str, Any]:
+    try:
+        return job(item)
+    except Exception as e:  # a bug or model failure on one input must not end the batch
+        return {"image": item.path, "width": None, "height": None, "error": f"internal error: {type(e).__name__}: {e}", "faces": []}
+
+
+def iter_results(items: list[InputItem], opts: BatchOptions, jobs: int = 1) -> Iterator[dict[str, Any]]:
+    """Records in input order, computed by one process or a pool of ``jobs`` processes."""
+    names = output_names([i.path for i in items])
+    if jobs <= 1 or len(items) <= 1:
+        job = ImageJob(opts, names)
+        for item in items:
+            yield _safe_call(job, item)
+        return
+    import multiprocessing as mp
+
+    if opts.threads is None:  # share the cores between the workers instead of oversubscribing
+        opts.threads = max(1, (os.cpu_count() or 1) // jobs)
+    ctx = mp.get_context("spawn")  # onnxruntime sessions are not fork-safe
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(opts, names)) as pool:
+        # imap keeps input order; results are small dicts, crops are written by the workers
+        yield from pool.imap(_run_worker, items, chunksize=1)
+
+
+def run_batch(
+    inputs: list[str],
+    opts: BatchOptions,
+    *,
+    resume: bool = False,
+    jobs: int = 1,
+    progress: bool = True,
+    on_error: Callable[[str, str], None] | None = None,
+) -> BatchSummary:
+    """Process every input; write DIR/results.jsonl (one line per input, in input order), crops and overlays."""
+    from tqdm import tqdm
+
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    items = expand_inputs(inputs)
+    summary = BatchSummary()
+    t0 = time.perf_counter()
+    with ResultsWriter(out / "results.jsonl", resume=resume) as writer:
+        todo = [i for i in items if i.path not in writer.done]
+        summary.skipped = len(items) - len(todo)
+        bar = tqdm(total=len(todo), unit="img", disable=not progress, dynamic_ncols=True, desc="align")
+        try:
+            for rec in iter_results(todo, opts, jobs=jobs):
+                writer.write(rec)
+                summary.images += 1
+                summary.faces += len(rec["faces"])
+                if rec["error"]:
+                    summary.failed += 1
+                    summary.errors.append((rec["image"], rec["error"]))
+                    if on_error:
+                        on_error(rec["image"], rec["error"])
+                bar.update(1)
+                bar.set_postfix(faces=summary.faces, errors=summary.failed, refresh=False)
+        finally:
+            bar.close()
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def load_boxes_file(path: str) -> dict[str, list[list[float]]]:
+    """Read a --boxes JSON file: {image path as given: [[x1, y1, x2, y2], ...]}."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read boxes file ({e.strerror or e})") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected an object {{image path: [[x1, y1, x2, y2], ...]}}")
+    return data

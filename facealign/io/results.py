@@ -1,0 +1,73 @@
+"""results.jsonl: one JSON object per input image, appended line by line, resumable.
+
+Each line is written with a single ``write`` of the complete line followed by fsync, after the crops and the
+overlay of that image are in place, so a line means "this input is done". On resume a trailing partial line
+(a crash mid-write) is cut off and the inputs named in complete lines are skipped.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+class ResultsWriter:
+    """Appends result lines to ``path``; ``done`` holds the inputs already recorded (for --resume)."""
+
+    def __init__(self, path: str | os.PathLike, resume: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.done: dict[str, dict[str, Any]] = {}
+        if resume and self.path.exists():
+            self.done = _read_complete_lines(self.path)
+        elif self.path.exists():
+            self.path.unlink()
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+        os.write(self._fd, line)
+        os.fsync(self._fd)
+        self.done[record["image"]] = record
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> "ResultsWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _read_complete_lines(path: Path) -> dict[str, dict[str, Any]]:
+    raw = path.read_bytes()
+    end = raw.rfind(b"\n") + 1
+    if end < len(raw):  # cut a partial last line left by a crash
+        with open(path, "r+b") as f:
+            f.truncate(end)
+    done: dict[str, dict[str, Any]] = {}
+    for line in raw[:end].splitlines():
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        # an input that failed to read is retried on resume; one that was read is done
+        if rec.get("error") is None and "image" in rec:
+            done[rec["image"]] = rec
+    return done
+
+
+def read_results(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """All complete records of a results.jsonl file, in file order."""
+    out = []
+    with open(path, "rb") as f:
+        for line in f:
+            if line.endswith(b"\n") and line.strip():
+                out.append(json.loads(line))
+    return out

@@ -1,0 +1,158 @@
+"""FaceAligner: the one place that knows the order of the stages.
+
+    detect (boxes, scores, 5 points) -> landmarks (68 points in a roll-aware crop) -> [3D fit] -> align (crops)
+
+Every stage takes arrays and returns arrays or Faces; nothing here reads files or prints.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from facealign.alignment.crop import roll_from_five, upright_box
+from facealign.alignment.points import five_from_68
+from facealign.alignment.templates import fit_template, get_template
+from facealign.alignment.transforms import invert
+from facealign.detection.base import Detector
+from facealign.landmarks.base import LandmarkModel
+from facealign.types import AlignedFace, Face
+
+
+class FaceAligner:
+    """Detect faces, predict 68 + 5 landmarks, fit 3D and warp canonical crops.
+
+    Args:
+        detector: a registered detector name, a ``Detector`` object, or None for the default shipped detector.
+        landmarks: a registered landmark model name, a ``LandmarkModel``, None for the default, or ``False`` for
+            the fast path (the detector's 5 points only, no 68-point stage).
+        det_size: the detector's working size (long side in pixels).
+        det_threshold: minimum detection score; None uses the detector's calibrated default.
+        refine: run the landmark network a second time on a crop re-centred and de-rotated from the first
+            pass's points (more accurate on rotated or badly boxed faces; doubles landmark cost).
+        threads: onnxruntime intra-op threads per model (default: FACEALIGN_THREADS or the core count).
+
+    Models are loaded on first use, so e.g. landmark-only use never loads the detector.
+    """
+
+    def __init__(
+        self,
+        detector: str | Detector | None = None,
+        landmarks: str | LandmarkModel | bool | None = None,
+        *,
+        det_size: int | None = None,
+        det_threshold: float | None = None,
+        refine: bool = False,
+        threads: int | None = None,
+    ) -> None:
+        self._detector_arg = detector
+        self._landmarks_arg = landmarks
+        self.det_size = det_size
+        self.det_threshold = det_threshold
+        self.refine = refine
+        self.threads = threads
+        self._detector: Detector | None = detector if isinstance(detector, Detector) else None
+        self._landmarks: LandmarkModel | None = landmarks if isinstance(landmarks, LandmarkModel) else None
+        self._fitter = None
+
+    # -- stages, loaded lazily -------------------------------------------------------------------
+    @property
+    def detector(self) -> Detector:
+        if self._detector is None:
+            from facealign.detection.ssdlite import SSDLiteDetector
+
+            kwargs = {"threads": self.threads}
+            if self.det_size:
+                kwargs["det_size"] = self.det_size
+            if self.det_threshold is not None:
+                kwargs["score_threshold"] = self.det_threshold
+            name = self._detector_arg if isinstance(self._detector_arg, str) else None
+            self._detector = SSDLiteDetector(name, **kwargs) if name else SSDLiteDetector(**kwargs)
+        return self._detector
+
+    @property
+    def landmark_model(self) -> LandmarkModel | None:
+        if self._landmarks_arg is False:
+            return None
+        if self._landmarks is None:
+            from facealign.landmarks.onnx_landmarks import ONNXLandmarks
+
+            name = self._landmarks_arg if isinstance(self._landmarks_arg, str) else None
+            self._landmarks = ONNXLandmarks(name, threads=self.threads) if name else ONNXLandmarks(threads=self.threads)
+        return self._landmarks
+
+    # -- public API ------------------------------------------------------------------------------
+    def detect(self, image: np.ndarray) -> list[Face]:
+        """All faces in a BGR uint8 image with box, score, 68 landmarks and 5 landmarks (highest score first)."""
+        image = _check_image(image)
+        faces = self.detector.detect(image)
+        if not faces or self.landmark_model is None:
+            return faces
+        boxes = np.array([f.box for f in faces], dtype=np.float64)
+        # the detector's eye points give the roll, so the landmark crop comes out upright
+        angles = np.array([roll_from_five(f.landmarks5) if f.landmarks5 is not None else 0.0 for f in faces])
+        self._landmarks_into(image, faces, boxes, angles)
+        return faces
+
+    def landmarks_for_boxes(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None) -> list[Face]:
+        """Faces for given boxes (N, 4) in the tight-68-point convention, skipping detection; same order."""
+        image = _check_image(image)
+        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        faces = [Face(box=b.copy(), score=1.0) for b in boxes]
+        if len(faces) and self.landmark_model is not None:
+            self._landmarks_into(image, faces, boxes, angles)
+        return faces
+
+    def align(
+        self, image: np.ndarray, faces: list[Face], template: str = "arcface112", size: int | None = None
+    ) -> list[AlignedFace]:
+        """Warp each face into the template frame; returns crops with their 2x3 transforms and inverses."""
+        image = _check_image(image)
+        size = int(size or get_template(template).default_size)
+        out = []
+        for f in faces:
+            m = fit_template(template, size, landmarks68=f.landmarks, landmarks5=f.landmarks5)
+            crop = cv2.warpAffine(
+                image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+            )
+            out.append(AlignedFace(image=crop, transform=m, inverse=invert(m), template=template))
+        return out
+
+    def fit3d(
+        self,
+        image: np.ndarray,
+        faces: list[Face],
+        camera: str = "weak_perspective",
+        focal: float | None = None,
+    ) -> list[Face]:
+        """Fit the 3D face model to each face's 68 landmarks; fills ``Face.fit`` and ``Face.pose`` in place."""
+        if self._fitter is None:
+            from facealign.face3d.fit import Face3DFitter
+
+            self._fitter = Face3DFitter()
+        h, w = image.shape[:2]
+        for f in faces:
+            if f.landmarks is None:
+                continue
+            f.fit = self._fitter.fit(f.landmarks, (w, h), camera=camera, focal=focal)
+            from facealign.face3d.pose import pose_from_rotation
+
+            f.pose = pose_from_rotation(f.fit.rotation)
+        return faces
+
+    # -- internals -------------------------------------------------------------------------------
+    def _landmarks_into(self, image: np.ndarray, faces: list[Face], boxes: np.ndarray, angles) -> None:
+        model = self.landmark_model
+        lm, sc = model.predict(image, boxes, angles)
+        if self.refine:
+            ref = [upright_box(p) for p in lm]
+            lm, sc = model.predict(image, np.array([b for b, _ in ref]), np.array([a for _, a in ref]))
+        for f, p, s in zip(faces, lm, sc):
+            f.landmarks = p
+            f.landmark_scores = s
+            f.landmarks5 = five_from_68(p)
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError("expected an H x W x 3 uint8 BGR image")
+    return image

@@ -1,0 +1,1 @@
+"""Training of the SSD-lite face detector (torch): composed scenes, targets, loss, loop and ONNX export."""

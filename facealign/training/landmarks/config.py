@@ -1,0 +1,106 @@
+"""Training configuration of the landmark network: plain data, loaded from a YAML file."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+
+@dataclass
+class NetConfig:
+    """Network shape (see net.py)."""
+
+    input_size: int = 112
+    widths: list[int] = field(default_factory=lambda: [16, 24, 32, 64, 96])  # stem, strides 4, 8, 16, 32
+    depths: list[int] = field(default_factory=lambda: [2, 3, 3, 2])  # inverted-residual blocks at strides 4..32
+    expand: int = 4
+    fpn_channels: int = 48
+    head_blocks: int = 2
+    feature_channels: int = 32  # the exported `features` map (stride 4); 0 = no features output
+
+
+@dataclass
+class AugConfig:
+    """Random augmentation of a training face (see augment.py)."""
+
+    rotate: float = 45.0
+    rotate_large: float = 60.0
+    p_rotate_large: float = 0.1
+    p_rotate: float = 0.7
+    shift: float = 0.12  # box centre jitter, fraction of the box side
+    scale: float = 0.15  # box side jitter (log-uniform within +-)
+    aspect: float = 0.08
+    p_flip: float = 0.5
+    p_blur: float = 0.2
+    p_noise: float = 0.2
+    p_colour: float = 0.8
+    p_grey: float = 0.15
+    p_occlude: float = 0.3
+    p_jpeg: float = 0.2
+    p_lowres: float = 0.15
+
+
+@dataclass
+class DataConfig:
+    """Where the data is and how to mix it."""
+
+    root: str = "../shared/data"  # relative to the repo root unless absolute
+    cache_dir: str = "/work/cache/landmarks"
+    cache_size: int = 176
+    cache_scale: float = 2.52  # side of the cache crop / max box side (1.4 x 1.8: room for rotation and jitter)
+    train: list[str] = field(default_factory=lambda: ["300w_train", "ytf68_train", "mtfl_train"])
+    weights: dict[str, float] = field(
+        default_factory=lambda: {"300w_train": 0.45, "ytf68_train": 0.3, "mtfl_train": 0.25}
+    )  # share of each set in an epoch's samples
+    val: list[str] = field(default_factory=lambda: ["300w_afw", "ytf68_val", "mtfl_val"])
+    limit: int = 0  # >0: at most this many faces per set (smoke runs)
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs."""
+
+    seed: int = 0
+    epochs: int = 40
+    samples_per_epoch: int = 8000
+    batch_size: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: float = 1.0
+    threads: int = 1
+    wing_w: float = 10.0  # wing loss, in units of % of the crop side
+    wing_eps: float = 2.0
+    heatmap_weight: float = 0.05  # auxiliary cross-entropy to a Gaussian on the heatmaps
+    heatmap_sigma: float = 1.0  # in heatmap cells
+    score_weight: float = 0.1
+    out: str = "runs/landmarks"
+    export_path: str = "facealign/models/landmarks_stfan112.onnx"
+    max_steps: int = 0  # >0: stop after this many steps per epoch (smoke runs)
+    net: NetConfig = field(default_factory=NetConfig)
+    aug: AugConfig = field(default_factory=AugConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _build(cls, values: dict | None):
+    values = dict(values or {})
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
+    nested = {"net": NetConfig, "aug": AugConfig, "data": DataConfig}
+    for k, sub in nested.items():
+        if k in values and k in known:
+            values[k] = _build(sub, values[k])
+    return cls(**values)
+
+
+def load_config(path: str | Path | None) -> TrainConfig:
+    """A TrainConfig from a YAML file (missing keys keep their defaults); None gives the defaults."""
+    if path is None:
+        return TrainConfig()
+    with open(path) as f:
+        return _build(TrainConfig, yaml.safe_load(f) or {})

@@ -1,0 +1,153 @@
+"""The landmark network: a depthwise-separable encoder, multi-scale spatial fusion, heatmaps, soft-argmax.
+
+uint8 NHWC BGR crop (the crop rule of facealign.alignment.crop) -> 68 heatmaps at stride 4 -> soft-argmax
+(integral regression) -> 68 points in crop pixels; a per-point confidence map is pooled under each point's
+heatmap into `scores`. The fused stride-4 map is also returned as `features` for the temporal module.
+The whole decode happens inside the graph, so the ONNX file is the complete model.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from facealign.training.landmarks.config import NetConfig
+
+N_POINTS = 68
+STRIDE = 4
+
+
+def conv_bn(cin: int, cout: int, k: int = 1, stride: int = 1, groups: int = 1, act: bool = True) -> nn.Sequential:
+    layers: list[nn.Module] = [
+        nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(cout),
+    ]
+    if act:
+        layers.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2 block: 1x1 expand, 3x3 depthwise (stride), 1x1 linear project; residual when shapes match."""
+
+    def __init__(self, cin: int, cout: int, stride: int, expand: int):
+        super().__init__()
+        mid = cin * expand
+        self.use_res = stride == 1 and cin == cout
+        self.body = nn.Sequential(
+            conv_bn(cin, mid, 1),
+            conv_bn(mid, mid, 3, stride, groups=mid),
+            conv_bn(mid, cout, 1, act=False),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.body(x)
+        return x + y if self.use_res else y
+
+
+class SeparableBlock(nn.Module):
+    """3x3 depthwise + 1x1 pointwise with a residual: cheap spatial smoothing at the heatmap resolution."""
+
+    def __init__(self, c: int):
+        super().__init__()
+        self.body = nn.Sequential(conv_bn(c, c, 3, groups=c), conv_bn(c, c, 1, act=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(x + self.body(x))
+
+
+class SpatialFusion(nn.Module):
+    """The spatial half of the space-time CNN: FPN-style top-down fusion of strides 4, 8, 16 and 32."""
+
+    def __init__(self, in_channels: list[int], c: int):
+        super().__init__()
+        self.lateral = nn.ModuleList([conv_bn(ci, c, 1) for ci in in_channels])
+        self.smooth = nn.ModuleList([conv_bn(c, c, 3, groups=c) for _ in in_channels[:-1]])
+
+    def forward(self, feats: list[torch.Tensor]) -> torch.Tensor:
+        top = self.lateral[-1](feats[-1])
+        for i in range(len(feats) - 2, -1, -1):
+            lat = self.lateral[i](feats[i])
+            size = (int(lat.shape[-2]), int(lat.shape[-1]))  # fixed input size: constant in the graph
+            top = self.smooth[i](lat + F.interpolate(top, size=size, mode="bilinear", align_corners=False))
+        return top
+
+
+class LandmarkNet(nn.Module):
+    """uint8 NHWC BGR (N, S, S, 3) -> dict(landmarks (N,68,2), scores (N,68), heatmaps logits, features)."""
+
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        self.cfg = cfg
+        w = cfg.widths
+        self.stem = conv_bn(3, w[0], 3, 2)
+        stages = []
+        cin = w[0]
+        for i, depth in enumerate(cfg.depths):
+            blocks = []
+            for j in range(depth):
+                blocks.append(InvertedResidual(cin, w[i + 1], 2 if j == 0 else 1, cfg.expand))
+                cin = w[i + 1]
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.ModuleList(stages)
+        c = cfg.fpn_channels
+        self.fusion = SpatialFusion(list(w[1:]), c)
+        self.head = nn.Sequential(*[SeparableBlock(c) for _ in range(cfg.head_blocks)])
+        self.heatmap = nn.Conv2d(c, N_POINTS, 1)
+        self.confidence = nn.Conv2d(c, N_POINTS, 1)
+        self.features = conv_bn(c, cfg.feature_channels, 1) if cfg.feature_channels else None
+        hm = cfg.input_size // STRIDE
+        # heatmap cell g covers crop pixels [4g - 0.5, 4g + 3.5]: its centre is 4g + 1.5
+        grid = torch.arange(hm, dtype=torch.float32) * STRIDE + (STRIDE - 1) / 2
+        self.register_buffer("grid", grid, persistent=False)
+        self.register_buffer("mean", torch.tensor([127.5, 127.5, 127.5]).view(1, 3, 1, 1), persistent=False)
+        self._init()
+
+    def _init(self) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+        nn.init.normal_(self.heatmap.weight, std=0.01)
+
+    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        x = image.permute(0, 3, 1, 2).float()
+        x = (x - self.mean) * (1.0 / 128.0)
+        x = self.stem(x)
+        feats = []
+        for stage in self.stages:
+            x = stage(x)
+            feats.append(x)
+        fused = self.head(self.fusion(feats))
+        logits = self.heatmap(fused)  # (N, 68, h, w)
+        n, k, h, w = logits.shape
+        prob = torch.softmax(logits.reshape(n, k, h * w), dim=-1).reshape(n, k, h, w)
+        px = prob.sum(2)  # (N, 68, w): marginal over x
+        py = prob.sum(3)  # (N, 68, h)
+        gx = self.grid[:w]
+        gy = self.grid[:h]
+        lm = torch.stack([(px * gx).sum(-1), (py * gy).sum(-1)], dim=-1)
+        conf = (prob * self.confidence(fused)).sum((2, 3))
+        out = {"landmarks": lm, "scores": torch.sigmoid(conf), "score_logits": conf, "heatmaps": logits}
+        if self.features is not None:
+            out["features"] = self.features(fused)
+        return out
+
+
+class ExportWrapper(nn.Module):
+    """The ONNX graph: input -> (landmarks, scores[, features])."""
+
+    def __init__(self, net: LandmarkNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, image: torch.Tensor):
+        out = self.net(image)
+        if "features" in out:
+            return out["landmarks"], out["scores"], out["features"]
+        return out["landmarks"], out["scores"]
+
+
+def count_params(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
