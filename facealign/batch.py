@@ -59,18 +59,10 @@ class ImageJob:
     """Processes one image at a time with one FaceAligner (one per process)."""
 
     def __init__(self, opts: BatchOptions, names: dict[str, str]) -> None:
-        from facealign.pipeline import FaceAligner
-
         self.opts = opts
         self.names = names
         self.out = Path(opts.out)
-        self.aligner = FaceAligner(
-            landmarks=False if opts.fast else None,
-            det_size=opts.det_size,
-            det_threshold=opts.det_threshold,
-            refine=opts.refine,
-            threads=opts.threads,
-        )
+        self.aligner = make_aligner(opts)
 
     def __call__(self, item: InputItem) -> dict[str, Any]:
         rec: dict[str, Any] = {"image": item.path, "width": None, "height": None, "error": item.error, "faces": []}
@@ -129,6 +121,19 @@ class ImageJob:
                 overlay = _draw_3d(fa, overlay, shown)
             write_image_atomic(self.out / "overlays" / f"{name}.jpg", overlay, jpeg_quality=90)
         return records
+
+
+def make_aligner(opts: BatchOptions):
+    """The FaceAligner a batch job uses (a module-level factory so tests can substitute models)."""
+    from facealign.pipeline import FaceAligner
+
+    return FaceAligner(
+        landmarks=False if opts.fast else None,
+        det_size=opts.det_size,
+        det_threshold=opts.det_threshold,
+        refine=opts.refine,
+        threads=opts.threads,
+    )
 
 
 class _InputError(Exception):
