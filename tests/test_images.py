@@ -180,3 +180,23 @@ def test_large_jpeg_decodes_reduced_with_scale(tmp_path):
     # the white square is where the scale says it is
     ys, xs = np.nonzero(img.pixels[..., 0] > 128)
     assert abs(xs.mean() * img.scale - 2050) < 8 and abs(ys.mean() * img.scale - 1050) < 8
+
+
+def test_20000px_jpeg_loads_with_bounded_memory(tmp_path):
+    import subprocess
+    import sys
+
+    a = np.zeros((20000, 20000), np.uint8)
+    a[::97] = 255
+    ok, buf = cv2.imencode(".jpg", a, [cv2.IMWRITE_JPEG_QUALITY, 40])
+    del a
+    p = _write(tmp_path, "huge.jpg", buf.tobytes())
+    code = (
+        "import resource, sys; from facealign.io.images import load_image; "
+        f"im = load_image({str(p)!r}); "
+        "print(im.width, im.height, im.scale, im.pixels.shape[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    w, h, scale, rows, maxrss_kb = int(out[0]), int(out[1]), float(out[2]), int(out[3]), int(out[4])
+    assert (w, h) == (20000, 20000) and rows * scale == 20000
+    assert maxrss_kb < 600_000  # a full decode would need 1.2 GB for the pixels alone
