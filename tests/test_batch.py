@@ -152,3 +152,9 @@ def test_transform_maps_landmarks_into_the_crop(photos, tmp_path):
     from facealign.alignment.templates import ARCFACE112
 
     assert np.abs(p5 - ARCFACE112).max() < 3  # the mean face fits the ArcFace template closely
+
+
+def test_fast_mode_rejects_templates_that_need_68_points(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        _run("align", tmp_path, "--out", tmp_path / "o", "--fast", "--template", "mean68")
+    assert e.value.code == 2 and "needs the 68 landmarks" in capsys.readouterr().err

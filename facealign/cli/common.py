@@ -52,6 +52,10 @@ def add_batch_options(p: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace, fit3d: bool) -> BatchOptions:
+    if args.fast and (args.template.startswith("mean68") or fit3d):
+        what = "the 3D fit" if fit3d else f"template {args.template}"
+        sys.stderr.write(f"facealign: error: --fast gives 5 points only; {what} needs the 68 landmarks\n")
+        raise SystemExit(2)
     boxes = None
     if args.boxes:
         try:
