@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Create one virtual environment per peer landmark method so their pinned dependencies (mediapipe needs numpy<2)
-# never touch facealign's environment. Usage: benchmarks/peers/setup_peers.sh [dlib|mediapipe ...]
+# Create one virtual environment per peer method (landmarks; opencv: Haar detector for speed) so their pinned dependencies (mediapipe needs numpy<2)
+# never touch facealign's environment. Usage: benchmarks/peers/setup_peers.sh [dlib|mediapipe|opencv ...]
 # Location: $FACEALIGN_PEERS_DIR (default /work/peers)/<name>/; python: $PYTHON (default python3, 3.9-3.12).
 set -euo pipefail
 root="${FACEALIGN_PEERS_DIR:-/work/peers}"
@@ -25,6 +25,8 @@ for p in "${peers[@]}"; do
         dlib) make_env dlib dlib-bin face-recognition-models "numpy<2" setuptools ;;
         # mediapipe 0.10.21 still has the legacy solutions.face_mesh API and needs numpy<2
         mediapipe) make_env mediapipe mediapipe==0.10.21 "numpy<2" opencv-python-headless ;;
-        *) echo "unknown peer: $p (dlib, mediapipe)" >&2; exit 2 ;;
+        # OpenCV's Haar cascade detector (speed peer): 4.x wheels ship the cascades in cv2.data.haarcascades
+        opencv) make_env opencv "opencv-python-headless>=4.8,<5" "numpy<2" ;;
+        *) echo "unknown peer: $p (dlib, mediapipe, opencv)" >&2; exit 2 ;;
     esac
 done
