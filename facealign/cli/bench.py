@@ -1,0 +1,86 @@
+"""`facealign bench`: per-stage latency and pipeline frames/second on this CPU (facealign.evaluation.speed)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench",
+        help="measure per-stage latency and frames/second on this CPU",
+        description="Time decode, detect, landmarks, 3D fit and align on one-face and many-face photos at 640x480 "
+        "and 1280x720 (made from the bundled sample) for each thread count: median and p90 of --runs runs after "
+        "--warmup runs. Pipeline = detect + landmarks + align.",
+    )
+    p.add_argument("--runs", type=int, default=50, help="timed runs per photo (default 50)")
+    p.add_argument("--warmup", type=int, default=5, help="untimed runs first (default 5)")
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts to measure (default 1 2)")
+    p.add_argument("--sizes", nargs="+", default=["640x480", "1280x720"], help="photo sizes WxH (default 640x480 1280x720)")
+    p.add_argument("--folder", metavar="DIR", help="also time the photos of this folder (up to 20, as they are)")
+    p.add_argument("--no-3d", action="store_true", help="skip the 3D fit stage")
+    p.add_argument("--detector-model", metavar="ONNX", help="time this detector ONNX file instead of the shipped one")
+    p.add_argument("--landmarks-model", metavar="ONNX", help="time this landmark ONNX file instead of the shipped one")
+    p.add_argument("--batches", type=int, nargs="*", default=[1, 8, 32],
+                   help="also time the landmark network alone on batches of these sizes (ms per face); none to skip")
+    p.add_argument("--json", metavar="FILE", help="save rows and environment as JSON")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    p.set_defaults(func=run)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"facealign: error: --sizes wants WxH like 640x480, got {text!r}") from None
+    return w, h
+
+
+def run(args: argparse.Namespace, make_aligner=None) -> int:
+    from facealign.evaluation import speed
+
+    if args.runs < 1 or args.warmup < 0 or min(args.threads) < 1:
+        sys.stderr.write("facealign: error: --runs and --threads must be >= 1, --warmup >= 0\n")
+        return 2
+    photos = speed.standard_photos(sizes=[_size(s) for s in args.sizes])
+    if args.folder:
+        extra = speed.folder_photos(args.folder)
+        if not extra:
+            sys.stderr.write(f"facealign: error: no photos found in {args.folder}\n")
+            return 2
+        photos += extra
+    say = None if args.quiet else (lambda m: sys.stderr.write(f"bench: {m}\n"))
+    try:
+        rows = speed.run_benchmark(
+            photos, tuple(args.threads), args.runs, args.warmup, fit3d=False if args.no_3d else None,
+            make_aligner=make_aligner, detector_path=args.detector_model, landmarks_path=args.landmarks_model,
+            progress=say,
+        )
+    except FileNotFoundError as e:
+        sys.stderr.write(f"facealign: error: {e}\n")
+        return 1
+    env = speed.environment()
+    print(f"facealign bench: {env['cores']} cores ({env['cpu']}), load average {env['load_avg_1min']}, "
+          f"onnxruntime {env['onnxruntime']}, OpenCV {env['opencv']}; times in ms, median of {args.runs} runs")
+    print(speed.format_table(rows))
+    batches = {}
+    if args.batches and make_aligner is None:
+        for t in args.threads:
+            fa = speed._default_aligner(t, None, args.landmarks_model)
+            model = fa.landmark_model
+            if model is not None and hasattr(model, "session"):
+                batches[t] = speed.landmark_batches(model, t, tuple(args.batches))
+        if batches:
+            print("\nlandmark network alone, ms per face by batch size:")
+            print("| threads | " + " | ".join(f"batch {n}" for n in args.batches) + " |")
+            print("|---|" + "---|" * len(args.batches))
+            for t, b in batches.items():
+                print(f"| {t} | " + " | ".join(f"{b[n]:.2f}" for n in args.batches) + " |")
+    if args.json:
+        doc = {"environment": env, "runs": args.runs, "warmup": args.warmup, "rows": speed.rows_to_json(rows),
+               "landmark_batches_ms_per_face": {str(t): {str(n): v for n, v in b.items()} for t, b in batches.items()}}
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(doc, indent=1))
+    return 0

@@ -1,0 +1,68 @@
+"""`facealign bench` and facealign.evaluation.speed on a tiny configuration with stand-in models (no timing asserted)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from facealign.cli import bench
+from facealign.cli.main import build_parser
+from facealign.evaluation import speed
+from facealign.pipeline import FaceAligner
+from helpers import BrightSquareDetector, MeanShapeLandmarks, squares_image
+
+
+def fake_aligner(threads: int) -> FaceAligner:
+    return FaceAligner(BrightSquareDetector(), MeanShapeLandmarks(), threads=threads)
+
+
+def test_photos_have_the_asked_sizes():
+    photos = speed.standard_photos(sizes=[(320, 240)])
+    assert [p.name for p in photos] == ["one-face", "many-faces"]
+    for p in photos:
+        img = speed.cv2.imdecode(np.frombuffer(p.jpeg, np.uint8), speed.cv2.IMREAD_COLOR)
+        assert img.shape == (240, 320, 3)
+
+
+def test_stages_are_timed_and_faces_counted():
+    img = squares_image([(20, 20, 40), (120, 30, 50), (200, 100, 40)])
+    photo = speed.Photo("squares", speed.encode(img, 100), img.shape[1], img.shape[0])
+    rows = speed.run_benchmark([photo], threads=(1,), runs=3, warmup=1, fit3d=False, make_aligner=fake_aligner)
+    (row,) = rows
+    assert row.faces == 3 and row.threads == 1
+    assert set(row.median) == {"decode", "detect", "landmarks", "align", "pipeline"}
+    assert all(v >= 0 for v in row.median.values()) and row.fps > 0
+    table = speed.format_table(rows)
+    assert "| squares | 300x200 | 1 | 3 |" in table
+
+
+def test_bench_command_prints_a_table_and_saves_json(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    args = build_parser().parse_args(
+        ["bench", "--runs", "2", "--warmup", "0", "--threads", "1", "--sizes", "320x240", "--no-3d", "-q",
+         "--json", str(out)]
+    )
+    assert args.func is bench.run
+    assert bench.run(args, make_aligner=fake_aligner) == 0
+    text = capsys.readouterr().out
+    assert "pipeline fps" in text
+    assert text.count("| 320x240 | 1 |") == 2  # one-face and many-faces rows
+    doc = json.loads(out.read_text())
+    assert len(doc["rows"]) == 2 and "onnxruntime" in doc["environment"]
+
+
+def test_bad_arguments_exit_2(capsys):
+    args = build_parser().parse_args(["bench", "--runs", "0"])
+    assert bench.run(args, make_aligner=fake_aligner) == 2
+
+
+@pytest.mark.skipif(not (speed.REPO / "facealign" / "models" / "landmarks_stfan112.onnx").is_file()
+                    or not (speed.REPO / "facealign" / "models" / "detector_ssdlite.onnx").is_file(),
+                    reason="shipped models facealign/models/*.onnx are absent (not trained yet)")
+def test_bench_with_shipped_models(capsys):
+    args = build_parser().parse_args(
+        ["bench", "--runs", "1", "--warmup", "0", "--threads", "1", "--sizes", "320x240", "--batches", "2", "-q"]
+    )
+    assert bench.run(args) == 0
+    assert "landmark network alone" in capsys.readouterr().out
