@@ -74,9 +74,11 @@ class TrainConfig:
     heatmap_weight: float = 0.05  # auxiliary cross-entropy to a Gaussian on the heatmaps
     heatmap_sigma: float = 1.0  # in heatmap cells
     score_weight: float = 0.1
+    ema_decay: float = 0.998
     out: str = "runs/landmarks"
     export_path: str = "facealign/models/landmarks_stfan112.onnx"
     max_steps: int = 0  # >0: stop after this many steps per epoch (smoke runs)
+    deadline: str = ""  # "HH:MM" UTC: cut the epoch count (and so the LR schedule) to finish by then
     net: NetConfig = field(default_factory=NetConfig)
     aug: AugConfig = field(default_factory=AugConfig)
     data: DataConfig = field(default_factory=DataConfig)

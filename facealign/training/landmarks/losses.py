@@ -61,13 +61,13 @@ def landmark_loss(
     err5 = (five_from_68(lm) - pts5).abs()
     l5 = wing(err5, cfg.wing_w, cfg.wing_eps).mean((1, 2))
     loss_pts = (l68 * m68).sum() / m68.sum().clamp_min(1) * (m68.sum() / len(m68)) + (l5 * m5).sum() / len(m5)
-    parts = {"pts": float(loss_pts)}
+    parts = {"pts": float(loss_pts.detach())}
     loss = loss_pts
     if cfg.heatmap_weight > 0 and m68.sum() > 0:
         ce = heatmap_ce(out["heatmaps"], pts68, 4, cfg.heatmap_sigma)
         l_hm = (ce * m68).sum() / len(m68)
         loss = loss + cfg.heatmap_weight * l_hm
-        parts["hm"] = float(l_hm)
+        parts["hm"] = float(l_hm.detach())
     if cfg.score_weight > 0 and m68.sum() > 0:
         # confidence target: 1 for a point within ~3 px of the truth in the 112 crop (~4% of the box), 0 far off
         dist = (lm.detach() - pts68).norm(dim=-1)
@@ -75,5 +75,5 @@ def landmark_loss(
         bce = F.binary_cross_entropy_with_logits(out["score_logits"], target, reduction="none").mean(1)
         l_sc = (bce * m68).sum() / len(m68)
         loss = loss + cfg.score_weight * l_sc
-        parts["score"] = float(l_sc)
+        parts["score"] = float(l_sc.detach())
     return loss, parts

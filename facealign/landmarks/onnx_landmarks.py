@@ -1,0 +1,84 @@
+"""The shipped landmark network (ONNX) behind the LandmarkModel interface.
+
+Every box is cropped with one cv2.warpAffine from the original image by facealign.alignment.crop.crop_transform
+(the crop rule training uses), all faces of an image run as one batch, and the points come back to image pixels
+through the inverse of each crop's transform. No torch.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facealign.alignment.crop import crop_transform
+from facealign.alignment.transforms import apply, invert
+from facealign.landmarks.base import LandmarkModel
+from facealign.runtime import registry
+from facealign.runtime.session import create_session
+
+
+class ONNXLandmarks(LandmarkModel):
+    """68 iBUG points and per-point scores from the registered heatmap network (default "stfan-lmk-112")."""
+
+    def __init__(self, model: str = "stfan-lmk-112", path: str | Path | None = None, threads: int | None = None):
+        spec = registry.get(model)
+        self.name = spec.name
+        self.size = int(spec.input_size)
+        self.crop_scale = float(spec.options.get("crop_scale", 1.4))
+        self.session = create_session(path or spec.path, threads)
+        self.input_name = self.session.get_inputs()[0].name
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        self._batch = np.zeros((0, self.size, self.size, 3), np.uint8)  # grown on demand, then reused
+        self.last_features: np.ndarray | None = None  # `features` of the last batch, for the temporal module
+        self.last_transforms: np.ndarray | None = None  # (N, 2, 3) image -> crop of the last batch
+
+    def _buffer(self, n: int) -> np.ndarray:
+        if len(self._batch) < n:
+            self._batch = np.zeros((max(n, 2 * len(self._batch)), self.size, self.size, 3), np.uint8)
+        return self._batch
+
+    def crops(
+        self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(uint8 crops (N, S, S, 3), transforms (N, 2, 3) image -> crop): the network input of each box."""
+        image = _as_bgr(image)
+        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+        n = len(boxes)
+        buf = self._buffer(n)
+        mats = np.zeros((n, 2, 3))
+        for i, box in enumerate(boxes):
+            angle = 0.0 if angles is None else float(angles[i])
+            mats[i] = crop_transform(box, self.size, angle, self.crop_scale)
+            cv2.warpAffine(
+                image, mats[i], (self.size, self.size), dst=buf[i],
+                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+            )
+        return buf[:n], mats
+
+    def predict(
+        self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(landmarks (N, 68, 2) in image pixels, scores (N, 68) in [0, 1]) for N boxes (N, 4)."""
+        crops, mats = self.crops(image, boxes, angles)
+        n = len(crops)
+        if n == 0:
+            self.last_features, self.last_transforms = None, mats
+            return np.zeros((0, 68, 2), np.float32), np.zeros((0, 68), np.float32)
+        outs = dict(zip(self.output_names, self.session.run(None, {self.input_name: crops})))
+        lm = outs["landmarks"]
+        out = np.empty_like(lm)
+        for i in range(n):
+            out[i] = apply(invert(mats[i]), lm[i])
+        self.last_features = outs.get("features")
+        self.last_transforms = mats
+        return out, outs["scores"]
+
+
+def _as_bgr(image: np.ndarray) -> np.ndarray:
+    """A 3-channel uint8 view of grey or BGRA input (the network takes BGR)."""
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image

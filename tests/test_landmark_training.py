@@ -1,0 +1,137 @@
+"""Smoke tests of the landmark training code on tiny generated data (no shared data, a few steps, seconds)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+from facealign.alignment.crop import crop_transform  # noqa: E402
+from facealign.alignment.points import five_from_68, tight_box  # noqa: E402
+from facealign.alignment.templates import MEAN68  # noqa: E402
+from facealign.alignment.transforms import apply  # noqa: E402
+from facealign.training.landmarks.augment import augment  # noqa: E402
+from facealign.training.landmarks.config import AugConfig, load_config  # noqa: E402
+from facealign.training.landmarks.data import FaceSet, read_pts  # noqa: E402
+from facealign.training.landmarks.net import LandmarkNet  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def synthetic_face(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A grey image with the mean face's 68 points drawn as dots, at a random place and scale."""
+    side = rng.uniform(0.3, 0.4) * size
+    pts = MEAN68 * side + rng.uniform(0.3, 0.4, 2) * size
+    img = np.full((size, size, 3), 40, np.uint8)
+    for x, y in pts:
+        cv2.circle(img, (int(round(x * 4)), int(round(y * 4))), 6, (255, 255, 255), -1, shift=2)
+    return img, pts
+
+
+def tiny_sets(n: int = 12, size: int = 96) -> tuple[list[FaceSet], list[FaceSet]]:
+    rng = np.random.default_rng(0)
+    faces = [synthetic_face(rng, size) for _ in range(n)]
+    imgs = np.stack([f[0] for f in faces])
+    p68 = np.stack([f[1] for f in faces]).astype(np.float32)
+    pose = np.zeros(n, np.int8)
+    train = [FaceSet("300w_train", imgs, p68, pose), FaceSet("mtfl_train", imgs, five_from_68(p68), pose + 3)]
+    val_imgs, val_pts = [], []
+    for img, pts in faces[:4]:
+        m = crop_transform(tight_box(pts), 112)
+        val_imgs.append(cv2.warpAffine(img, m, (112, 112)))
+        val_pts.append(apply(m, pts))
+    vi, vp = np.stack(val_imgs), np.stack(val_pts).astype(np.float32)
+    val = [FaceSet("300w_afw", vi, vp, pose[:4]), FaceSet("mtfl_val", vi, five_from_68(vp), pose[:4] + 1)]
+    return train, val
+
+
+def smoke_config(tmp_path: Path):
+    cfg = load_config(REPO / "configs" / "landmarks_smoke.yaml")
+    cfg.out = str(tmp_path / "run")
+    cfg.export_path = str(tmp_path / "lmk.onnx")
+    cfg.data.weights = {}
+    return cfg
+
+
+def test_configs_load():
+    cfg = load_config(REPO / "configs" / "landmarks.yaml")
+    assert cfg.net.input_size == 112 and cfg.threads == 1 and "300w_afw" in cfg.data.val
+    assert "300w_afw" not in cfg.data.train  # held out
+    assert load_config(REPO / "configs" / "landmarks_smoke.yaml").max_steps > 0
+
+
+def test_read_pts_is_zero_based(tmp_path):
+    f = tmp_path / "a.pts"
+    f.write_text("version: 1\nn_points: 2\n{\n1.0 2.5\n10 20\n}\n")
+    assert np.allclose(read_pts(f), [[0, 1.5], [9, 19]])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_augmentation_moves_points_with_the_pixels(seed):
+    """Flip, rotation and box jitter warp the image and the points alike (a bright dot stays on its point)."""
+    rng = np.random.default_rng(seed)
+    img, pts = synthetic_face(rng, 160)
+    cfg = AugConfig(p_rotate=1.0, p_flip=0.5, **{k: 0.0 for k in
+                    ["p_blur", "p_noise", "p_colour", "p_grey", "p_occlude", "p_jpeg", "p_lowres"]})
+    for _ in range(5):
+        crop, p = augment(img, pts, 112, cfg, rng)
+        inside = (p > 3).all(1) & (p < 108).all(1)
+        vals = crop[np.round(p[inside, 1]).astype(int), np.round(p[inside, 0]).astype(int), 0]
+        assert np.median(vals) > 150
+
+
+def test_smoke_training_export_and_runtime(tmp_path):
+    """A few steps, ONNX export equal to torch, and the runtime class loads it."""
+    from facealign.landmarks.onnx_landmarks import ONNXLandmarks
+    from facealign.training.landmarks.train import train
+
+    cfg = smoke_config(tmp_path)
+    train_sets, val_sets = tiny_sets()
+    best = train(cfg, sets=(train_sets, val_sets), log=lambda m: None)
+    assert np.isfinite(best["train_loss"]) and np.isfinite(best["nme_300w_afw"])
+    run = Path(cfg.out)
+    assert (run / "last.pt").is_file() and (run / "best.pt").is_file()
+    assert "epoch 1" in (run / "log.txt").read_text()
+    onnx_path = Path(cfg.export_path)
+    assert onnx_path.is_file() and onnx_path.stat().st_size < 5e6
+
+    # resuming a finished run is a no-op that keeps the epoch count
+    cfg.epochs = 3
+    train(cfg, resume=True, sets=(train_sets, val_sets), log=lambda m: None)
+    assert "epoch 2" in (run / "log.txt").read_text()
+
+    # ONNX equals torch on the runtime's own crops, mapped back to the image
+    ck = torch.load(run / "best.pt", map_location="cpu", weights_only=False)
+    net = LandmarkNet(cfg.net)
+    net.load_state_dict(ck["model"])
+    net.eval()
+    from facealign.training.landmarks.export import export_onnx
+
+    assert export_onnx(net, onnx_path) < 1e-3
+    img, pts = synthetic_face(np.random.default_rng(5), 200)
+    boxes = np.stack([tight_box(pts), tight_box(pts) + 5])
+    model = ONNXLandmarks(path=onnx_path, threads=1)
+    lm, sc = model.predict(img, boxes)
+    assert lm.shape == (2, 68, 2) and sc.shape == (2, 68) and lm.dtype == np.float32
+    assert ((sc >= 0) & (sc <= 1)).all()
+    crops, mats = model.crops(img, boxes)
+    with torch.no_grad():
+        want = net(torch.from_numpy(crops.copy()))["landmarks"].numpy()
+    got = np.stack([apply(mats[i], lm[i]) for i in range(2)])
+    assert np.abs(got - want).max() < 1e-2
+    assert model.last_features is not None and model.last_features.shape[:2] == (2, cfg.net.feature_channels)
+
+
+def test_cli_registers_landmarks():
+    import argparse
+
+    from facealign.training.landmarks.cli import add_parser
+
+    p = argparse.ArgumentParser()
+    add_parser(p.add_subparsers(dest="cmd"))
+    args = p.parse_args(["landmarks", "--config", "x.yaml", "--resume", "--epochs", "3", "--out", "o"])
+    assert args.resume and args.epochs == 3 and args.out == "o" and callable(args.func)
