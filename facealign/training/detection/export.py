@@ -1,0 +1,49 @@
+"""ONNX export of the detector and its check against torch with onnxruntime."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from facealign.training.detection.net import ExportWrapper, SSDLiteNet
+
+OUTPUTS = ["scores", "boxes", "kps"]
+
+
+def export_onnx(net: SSDLiteNet, path: str | Path, opset: int = 17) -> Path:
+    """Write the uint8 NHWC BGR -> (scores, boxes, kps) graph with dynamic batch, height and width."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wrapper = ExportWrapper(copy.deepcopy(net).eval())
+    dummy = torch.zeros(1, 320, 320, 3, dtype=torch.uint8)
+    tmp = path.with_suffix(".tmp.onnx")
+    with torch.no_grad():
+        torch.onnx.export(
+            wrapper, (dummy,), str(tmp), input_names=["input"], output_names=OUTPUTS, opset_version=opset,
+            dynamic_axes={"input": {0: "batch", 1: "height", 2: "width"}, **{o: {0: "batch", 1: "anchors"} for o in OUTPUTS}},
+            dynamo=False,
+        )
+    tmp.replace(path)
+    return path
+
+
+def check_onnx(net: SSDLiteNet, path: str | Path, sizes: tuple[tuple[int, int], ...] = ((320, 320), (480, 640))) -> float:
+    """Largest absolute difference between onnxruntime and torch outputs on random images of the given sizes."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    wrapper = ExportWrapper(copy.deepcopy(net).eval())
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for h, w in sizes:
+        x = rng.integers(0, 256, (1, h, w, 3), dtype=np.uint8)
+        with torch.no_grad():
+            ref = [t.numpy() for t in wrapper(torch.from_numpy(x))]
+        got = sess.run(OUTPUTS, {"input": x})
+        for a, b in zip(ref, got):
+            if a.shape != b.shape:
+                raise AssertionError(f"shape mismatch {a.shape} vs {b.shape}")
+            worst = max(worst, float(np.abs(a - b).max()))
+    return worst
