@@ -20,6 +20,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts to measure (default 1 2)")
     p.add_argument("--sizes", nargs="+", default=["640x480", "1280x720"], help="photo sizes WxH (default 640x480 1280x720)")
     p.add_argument("--folder", metavar="DIR", help="also time the photos of this folder (up to 20, as they are)")
+    p.add_argument("--det-size", type=int, help="detector working size, long side in pixels (default: the model's, 640)")
     p.add_argument("--no-3d", action="store_true", help="skip the 3D fit stage")
     p.add_argument("--detector-model", metavar="ONNX", help="time this detector ONNX file instead of the shipped one")
     p.add_argument("--landmarks-model", metavar="ONNX", help="time this landmark ONNX file instead of the shipped one")
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace, make_aligner=None) -> int:
         rows = speed.run_benchmark(
             photos, tuple(args.threads), args.runs, args.warmup, fit3d=False if args.no_3d else None,
             make_aligner=make_aligner, detector_path=args.detector_model, landmarks_path=args.landmarks_model,
-            progress=say,
+            det_size=args.det_size, progress=say,
         )
     except FileNotFoundError as e:
         sys.stderr.write(f"facealign: error: {e}\n")

@@ -169,19 +169,19 @@ def time_photo(aligner, photo: Photo, runs: int, warmup: int, fit3d: bool) -> tu
     return n_faces, times
 
 
-def _default_aligner(threads: int, detector_path: str | None, landmarks_path: str | None):
+def _default_aligner(threads: int, detector_path: str | None, landmarks_path: str | None, det_size: int | None = None):
     from facealign.pipeline import FaceAligner
 
     det = lmk = None
     if detector_path:
         from facealign.detection.ssdlite import SSDLiteDetector
 
-        det = SSDLiteDetector(path=detector_path, threads=threads)
+        det = SSDLiteDetector(path=detector_path, threads=threads, det_size=det_size)
     if landmarks_path:
         from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
         lmk = ONNXLandmarks(path=landmarks_path, threads=threads)
-    return FaceAligner(det, lmk, threads=threads)
+    return FaceAligner(det, lmk, threads=threads, det_size=det_size)
 
 
 def run_benchmark(
@@ -193,6 +193,7 @@ def run_benchmark(
     make_aligner: Callable[[int], object] | None = None,
     detector_path: str | None = None,
     landmarks_path: str | None = None,
+    det_size: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[Row]:
     """One Row per photo x thread count. ``make_aligner(threads)`` replaces the shipped models (tests)."""
@@ -201,7 +202,7 @@ def run_benchmark(
     try:
         for t in threads:
             pin_threads(t)
-            aligner = make_aligner(t) if make_aligner else _default_aligner(t, detector_path, landmarks_path)
+            aligner = make_aligner(t) if make_aligner else _default_aligner(t, detector_path, landmarks_path, det_size)
             for ph in photos:
                 if progress:
                     progress(f"{ph.name} {ph.width}x{ph.height}, {t} thread(s)")
