@@ -146,7 +146,7 @@ def train(cfg: DetectorConfig, resume: bool = False, log=print) -> dict[str, flo
             sums["loss"] += float(loss)
             for k, v in parts.items():
                 sums[k] += v
-            bar.set_postfix(loss=f"{sums['loss'] / n:.3f}", lr=f"{lr:.2e}")
+            bar.set_postfix(loss=f"{sums['loss'] / n:.3f}", lr=f"{lr:.2e}", refresh=False)
             if progress() >= 1.0:
                 break
         epoch += 1

@@ -1,0 +1,86 @@
+"""Detector training smoke tests: scenes, anchor matching, a few steps on generated faces, ONNX == torch."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from facealign.detection.anchors import decode, priors  # noqa: E402
+from facealign.training.detection.config import DetectorConfig  # noqa: E402
+from facealign.training.detection.export import check_onnx, export_onnx  # noqa: E402
+from facealign.training.detection.net import SSDLiteNet, normalise  # noqa: E402
+from facealign.training.detection.scenes import SceneParams, compose_scene  # noqa: E402
+from facealign.training.detection.synthetic import synthetic_split  # noqa: E402
+from facealign.training.detection.targets import match  # noqa: E402
+
+SMOKE = Path(__file__).resolve().parents[1] / "configs" / "detector_smoke.yaml"
+
+
+def test_scene_composition_shapes_and_labels_inside():
+    faces, negs = synthetic_split(8)
+    rng = np.random.default_rng(0)
+    n_faces = 0
+    for _ in range(20):
+        sc = compose_scene(rng, faces, negs, SceneParams(size=160))
+        assert sc.image.shape == (160, 160, 3) and sc.image.dtype == np.uint8
+        assert sc.boxes.shape[1:] == (4,) and sc.kps.shape == (len(sc.boxes), 5, 2) and sc.ignore.shape[1:] == (4,)
+        size = np.maximum(sc.boxes[:, 2] - sc.boxes[:, 0], sc.boxes[:, 3] - sc.boxes[:, 1])
+        assert np.all(size >= 10)
+        # visible faces lie (mostly) on the canvas
+        assert np.all(sc.boxes[:, :2] > -0.5 * size[:, None]) and np.all(sc.boxes[:, 2:] < 160 + 0.5 * size[:, None])
+        n_faces += len(sc.boxes)
+    assert n_faces > 10
+
+
+def test_match_positives_ignore_and_targets_roundtrip():
+    pri = priors(128, 128)
+    boxes = np.array([[40.0, 40.0, 70.0, 72.0]], np.float32)
+    kps = np.array([[[48, 52], [62, 52], [55, 60], [50, 66], [60, 66]]], np.float32)
+    ignore = np.array([[90.0, 5.0, 120.0, 30.0]], np.float32)
+    lab, tb, tk = match(pri, boxes, kps, ignore)
+    pos = np.nonzero(lab == 1)[0]
+    assert len(pos) >= 3
+    b, k = decode(pri[pos], tb[pos], tk[pos])
+    np.testing.assert_allclose(b, np.repeat(boxes, len(pos), 0), atol=1e-3)
+    np.testing.assert_allclose(k, np.repeat(kps, len(pos), 0), atol=1e-3)
+    c = pri[:, :2]
+    in_ign = (c[:, 0] >= 90) & (c[:, 0] <= 120) & (c[:, 1] >= 5) & (c[:, 1] <= 30)
+    assert np.all(lab[in_ign] == -1)
+    # an empty scene: everything outside ignore regions is background
+    lab0, _, _ = match(pri, np.zeros((0, 4), np.float32), np.zeros((0, 5, 2), np.float32), np.zeros((0, 4), np.float32))
+    assert np.all(lab0 == 0)
+
+
+def test_net_output_shapes_match_priors():
+    net = SSDLiteNet((8, 16, 16, 24, 32), 16).eval()
+    x = torch.zeros(2, 96, 160, 3, dtype=torch.uint8)
+    cls, box, kps = net(normalise(x))
+    n = len(priors(96, 160))
+    assert cls.shape == (2, n) and box.shape == (2, n, 4) and kps.shape == (2, n, 10)
+
+
+def test_smoke_training_and_export(tmp_path):
+    from facealign.training.detection.train import train
+
+    cfg = DetectorConfig.from_yaml(SMOKE)
+    cfg.out = str(tmp_path / "run")
+    logs: list[str] = []
+    best = train(cfg, log=logs.append)
+    assert "ap50" in best
+    onnx_path = Path(cfg.out) / "best.onnx"
+    assert onnx_path.is_file() and (Path(cfg.out) / "last.pt").is_file()
+    assert any("onnxruntime vs torch" in m for m in logs)
+    # resume continues from the checkpoint without error
+    cfg.epochs = 2
+    train(cfg, resume=True, log=logs.append)
+    assert any("resumed at epoch 1" in m for m in logs)
+
+
+def test_onnx_matches_torch_on_several_sizes(tmp_path):
+    torch.manual_seed(0)
+    net = SSDLiteNet((8, 16, 16, 24, 32), 16)
+    path = export_onnx(net, tmp_path / "det.onnx")
+    assert check_onnx(net, path, sizes=((64, 64), (96, 160), (32, 320))) < 1e-4
