@@ -21,6 +21,7 @@ from facealign.types import Face
 
 MIN_SIDE = 8
 PAD = 32
+MAX_CANDIDATES = 1000
 
 
 def preprocess(image: np.ndarray, det_size: int) -> tuple[np.ndarray, float]:
@@ -43,8 +44,8 @@ def postprocess(scores: np.ndarray, t_box: np.ndarray, t_kps: np.ndarray, pri: n
                 nms_iou: float, max_faces: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(boxes (n, 4), scores (n,), points (n, 5, 2)) in network-input pixels from one image's raw outputs."""
     keep = np.nonzero(scores >= score_threshold)[0]
-    if keep.size > 5000:  # bound the NMS work on pathological inputs
-        keep = keep[np.argsort(-scores[keep])[:5000]]
+    if keep.size > MAX_CANDIDATES:  # bound the NMS work (quadratic) on pathological inputs or low thresholds
+        keep = keep[np.argsort(-scores[keep])[:MAX_CANDIDATES]]
     boxes, kps = decode(pri[keep], t_box[keep], t_kps[keep])
     sel = nms(boxes, scores[keep], nms_iou, max_faces)
     return boxes[sel], scores[keep][sel], kps[sel]

@@ -10,6 +10,7 @@ import math
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from tqdm import tqdm
@@ -97,6 +98,7 @@ def lr_at(cfg: DetectorConfig, step: int, progress: float) -> float:
 def train(cfg: DetectorConfig, resume: bool = False, log=print) -> dict[str, float]:
     """Run (or continue) training; returns the best validation metrics."""
     torch.set_num_threads(cfg.threads)
+    cv2.setNumThreads(1)  # OpenCV would otherwise spread scene warps over every core
     torch.manual_seed(cfg.seed)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
