@@ -99,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peers", default="dlib,mediapipe", help="comma-separated peers to run ('' for none)")
     ap.add_argument("--no-ours", action="store_true", help="skip facealign (e.g. before its model is trained)")
     ap.add_argument("--modes", default="det,gt", help="det (end to end), gt (ground-truth box), or both")
-    ap.add_argument("--mediapipe-mapping", default="known", choices=("known", "fitted"))
+    ap.add_argument("--mediapipe-mapping", default="known,fitted",
+                    help="mesh -> 68 mappings to report, comma-separated: known (Peizhi Yan's correspondence), fitted "
+                    "(nearest vertex on 300-W training faces, benchmarks/peers/fit_mediapipe_map.py)")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--out", type=Path, default=REPO / "out" / "landmarks_compare")
     ap.add_argument("--rerun", action="store_true", help="run peers again even if their cached output exists")
@@ -139,11 +141,13 @@ def main(argv: list[str] | None = None) -> int:
             for mode in modes:
                 res = evaluate_samples(fa, samples, boxes="gt" if mode == "gt" else "detector", progress=not args.quiet)
                 add("facealign", mode, res)
-        for peer in peers:
-            extra = ["--mapping", args.mediapipe_mapping] if peer == "mediapipe" else []
+        runs = [(p, []) for p in peers if p != "mediapipe"]
+        if "mediapipe" in peers:
+            runs += [("mediapipe", ["--mapping", m]) for m in args.mediapipe_mapping.split(",") if m]
+        for peer, extra in runs:
             for mode in modes:
                 raw = run_peer(peer, "box" if mode == "gt" else "detect", samples, raw_dir, tag, args.rerun, extra)
-                method = peer if not extra else f"{peer}-{args.mediapipe_mapping}"
+                method = peer if not extra else f"{peer}-{extra[1]}"
                 add(method, mode, peer_results(samples, raw))
                 n_img = len(raw["results"])
                 entry[f"{method} {mode}"]["seconds_per_image"] = raw.get("seconds", float("nan")) / max(n_img, 1)
