@@ -1,0 +1,193 @@
+"""Face tracking: the detector runs on key frames, the landmarks carry each face from frame to frame.
+
+Per frame:
+1. Each active track predicts its box from its previous landmarks (facealign.alignment.crop.upright_box: the
+   tight box in the face's upright frame, plus the roll), so the landmark crop follows the face.
+2. On a key frame (every ``key_interval`` frames), while a track is lost, or while there is no face, the
+   detector runs. Detections are matched to tracks greedily by IoU (centre distance as a fallback for lost
+   tracks, whose box may be stale); matched lost tracks come back with their identity, unmatched detections
+   start new tracks, active tracks no detection confirms become lost.
+3. The landmark network runs once, as one batch, on the boxes of all active tracks.
+4. A track whose mean landmark score falls below ``min_score`` (the face left or is covered) becomes lost; a
+   lost track is kept ``max_lost`` frames so a face that comes back after a short occlusion keeps its id.
+5. Tracks that converge on the same face are merged (the older id wins).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from facealign.alignment.crop import roll_from_five, upright_box
+from facealign.types import Face
+
+
+@dataclass
+class TrackerOptions:
+    key_interval: int = 10  # run the detector every this many frames (1 = every frame)
+    max_lost: int = 15  # frames a lost track is kept for re-identification
+    min_score: float = 0.25  # mean landmark score below which a track counts as lost
+    match_iou: float = 0.3  # detection-track match threshold
+    merge_iou: float = 0.6  # two tracks overlapping this much are one face
+    redetect_iou: float = 0.5  # on a key frame, a track whose box disagrees more than this takes the detection's
+    min_size: float = 8.0  # boxes smaller than this (pixels) are dropped
+
+
+@dataclass
+class Track:
+    id: int
+    box: np.ndarray  # box for the next landmark pass (tight-68 convention)
+    angle: float  # roll for the next landmark crop
+    score: float  # detection score of the last matching detection
+    landmarks: np.ndarray | None = None  # last raw landmarks (68, 2)
+    lost: int = 0  # frames since last seen (0 = active)
+    age: int = 0
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4)."""
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = lambda z: np.clip(z[:, 2] - z[:, 0], 0, None) * np.clip(z[:, 3] - z[:, 1], 0, None)  # noqa: E731
+    union = area(a)[:, None] + area(b)[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def _centre_affinity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 - centre distance / size (clipped at 0): a match score for boxes that moved while lost."""
+    ca = (a[:, None, :2] + a[:, None, 2:]) / 2
+    cb = (b[None, :, :2] + b[None, :, 2:]) / 2
+    size = np.maximum((a[:, None, 2:] - a[:, None, :2]).max(-1), (b[None, :, 2:] - b[None, :, :2]).max(-1))
+    return np.clip(1 - np.linalg.norm(ca - cb, axis=-1) / np.maximum(size, 1e-9), 0, None)
+
+
+def greedy_match(score: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """Pairs (row, col) taken greedily by descending score, each row and column once, score >= threshold."""
+    pairs = []
+    if score.size == 0:
+        return pairs
+    s = score.copy()
+    while True:
+        i, j = np.unravel_index(np.argmax(s), s.shape)
+        if s[i, j] < threshold:
+            return pairs
+        pairs.append((int(i), int(j)))
+        s[i, :] = -1
+        s[:, j] = -1
+
+
+class FaceTracker:
+    """Tracks faces through a video with one FaceAligner's detector and landmark model.
+
+    ``step(image, index)`` returns the raw per-frame faces (landmarks of this frame, ``Face.track`` set) of
+    the active tracks; temporal fusion is applied afterwards (facealign.temporal.fusion).
+    """
+
+    def __init__(self, aligner, options: TrackerOptions | None = None) -> None:
+        self.fa = aligner
+        self.opt = options or TrackerOptions()
+        self.tracks: list[Track] = []
+        self._next_id = 0
+        self._last_detection = -(10**9)
+        self.detector_runs = 0
+
+    def step(self, image: np.ndarray, index: int) -> list[Face]:
+        o = self.opt
+        for t in self.tracks:  # 1. boxes follow the previous landmarks
+            if t.lost == 0 and t.landmarks is not None:
+                t.box, t.angle = upright_box(t.landmarks)
+        active = [t for t in self.tracks if t.lost == 0]
+        need = (
+            index - self._last_detection >= o.key_interval
+            or len(active) < len(self.tracks)
+            or not active
+        )
+        if need:  # 2. detection and matching
+            self._detect(image, index)
+        active = [t for t in self.tracks if t.lost == 0 and _valid(t.box, image.shape, o.min_size)]
+        for t in self.tracks:
+            if t.lost == 0 and t not in active:
+                t.lost = 1
+        faces: list[Face] = []
+        if active:  # 3. landmarks for all active tracks in one batch
+            boxes = np.array([t.box for t in active])
+            angles = np.array([t.angle for t in active])
+            faces = self.fa.landmarks_for_boxes(image, boxes, angles)
+            for t, f in zip(active, faces):
+                mean = 1.0 if f.landmark_scores is None else float(np.mean(f.landmark_scores))
+                if mean < o.min_score:  # 4. the face is gone or covered
+                    t.lost = 1
+                    continue
+                t.landmarks = np.asarray(f.landmarks, np.float64).copy()
+                t.age += 1
+                f.track = t.id
+                f.score = t.score
+        faces = [f for f in faces if f.track is not None]
+        self._merge(faces)
+        for t in self.tracks:  # age the lost tracks, forget the old ones
+            if t.lost > 0 and not any(f.track == t.id for f in faces):
+                t.lost += 1
+        self.tracks = [t for t in self.tracks if t.lost <= o.max_lost]
+        live = {t.id for t in self.tracks}
+        return [f for f in faces if f.track in live]
+
+    def _detect(self, image: np.ndarray, index: int) -> None:
+        o = self.opt
+        self._last_detection = index
+        self.detector_runs += 1
+        dets = [d for d in self.fa.detector.detect(image) if _valid(d.box, image.shape, o.min_size)]
+        dboxes = np.array([d.box for d in dets]).reshape(-1, 4)
+        tracks = self.tracks
+        tboxes = np.array([t.box for t in tracks]).reshape(-1, 4)
+        iou = iou_matrix(tboxes, dboxes)
+        # a face may have moved since its box was last updated (fast motion, hidden while lost): a nearby centre
+        # also matches, scored below any real overlap so IoU decides between close faces
+        score = iou.copy()
+        if len(tracks) and len(dets):
+            score = np.maximum(score, o.match_iou * _centre_affinity(tboxes, dboxes))
+        matched_t, matched_d = set(), set()
+        for i, j in greedy_match(score, o.match_iou * 0.5):
+            t, d = tracks[i], dets[j]
+            matched_t.add(i)
+            matched_d.add(j)
+            t.score = float(d.score)
+            if t.lost > 0 or iou[i, j] < o.redetect_iou or t.landmarks is None:
+                # take the detection's box: the track was lost or has drifted
+                t.box = np.asarray(d.box, np.float64).copy()
+                t.angle = roll_from_five(d.landmarks5) if d.landmarks5 is not None else 0.0
+                t.lost = 0
+        for i, t in enumerate(tracks):
+            if i not in matched_t and t.lost == 0:
+                t.lost = 1  # not confirmed by the detector: hidden, or the landmarks drifted off the face
+        for j, d in enumerate(dets):
+            if j not in matched_d:
+                angle = roll_from_five(d.landmarks5) if d.landmarks5 is not None else 0.0
+                self.tracks.append(Track(self._next_id, np.asarray(d.box, np.float64).copy(), angle, float(d.score)))
+                self._next_id += 1
+
+    def _merge(self, faces: list[Face]) -> None:
+        """Two tracks on one face (e.g. a lost track and its replacement): keep the older id."""
+        if len(faces) < 2:
+            return
+        boxes = np.array([f.box for f in faces])
+        iou = iou_matrix(boxes, boxes)
+        np.fill_diagonal(iou, 0)
+        drop = set()
+        for i, j in zip(*np.nonzero(np.triu(iou) > self.opt.merge_iou)):
+            a, b = faces[i].track, faces[j].track
+            drop.add(max(a, b))
+        if drop:
+            self.tracks = [t for t in self.tracks if t.id not in drop]
+            faces[:] = [f for f in faces if f.track not in drop]
+
+
+def _valid(box: np.ndarray, shape: tuple, min_size: float) -> bool:
+    """A usable box: large enough and overlapping the image."""
+    x1, y1, x2, y2 = box
+    h, w = shape[:2]
+    return x2 - x1 >= min_size and y2 - y1 >= min_size and x2 > 0 and y2 > 0 and x1 < w - 1 and y1 < h - 1

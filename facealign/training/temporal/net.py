@@ -1,0 +1,93 @@
+"""The temporal fusion network: a small temporal convolution over a window of per-frame landmark predictions.
+
+Input ``window`` (N, T, 68, 3): x, y in the current frame's face frame (facealign.temporal.normalise) and the
+per-point score, for T = past + 1 + future frames; the current frame is at index ``past``.
+
+    motion  = points - current points            (how each point moves around the current frame)
+    h       = Conv1d over time (valid padding, 2 layers of kernel k, then one spanning the rest) on
+              [20 * motion, score] per frame (68 * 3 channels)
+    delta   = MLP(h, 5 * (current points - mean shape), current scores)   (zero-initialised last layer)
+    output  = current points + delta / 20
+
+Residual: at initialisation the net returns the per-frame prediction unchanged; it learns a correction. The
+causal variant has future = 0 (it cannot see the future by construction: the future is not in its input).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from facealign.alignment.templates import MEAN68
+
+MOTION_SCALE = 20.0
+SHAPE_SCALE = 5.0
+
+
+class TemporalNet(nn.Module):
+    def __init__(self, past: int, future: int = 0, hidden: int = 64, kernel: int = 5) -> None:
+        super().__init__()
+        self.past, self.future = int(past), int(future)
+        t = self.past + 1 + self.future
+        layers: list[nn.Module] = []
+        ch = 68 * 3
+        for _ in range(2):
+            k = min(kernel, t)
+            if k <= 1:
+                break
+            layers += [nn.Conv1d(ch, hidden, k), nn.GELU()]
+            ch, t = hidden, t - k + 1
+        layers += [nn.Conv1d(ch, hidden, t), nn.GELU()]  # spans what is left of the window
+        self.temporal = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Linear(hidden + 68 * 3, hidden), nn.GELU(), nn.Linear(hidden, 68 * 2))
+        nn.init.zeros_(self.head[-1].weight)
+        nn.init.zeros_(self.head[-1].bias)
+        self.register_buffer("mean_shape", torch.tensor(MEAN68, dtype=torch.float32), persistent=False)
+
+    @property
+    def window(self) -> int:
+        return self.past + 1 + self.future
+
+    def forward(self, window: torch.Tensor) -> torch.Tensor:
+        n, t = window.shape[:2]
+        pts = window[..., :2]
+        score = window[..., 2]
+        cur = pts[:, self.past]
+        motion = (pts - cur[:, None]) * MOTION_SCALE
+        x = torch.cat([motion.reshape(n, t, 136), score], -1).transpose(1, 2)  # (N, 204, T)
+        h = self.temporal(x).reshape(n, -1)
+        shape = ((cur - self.mean_shape) * SHAPE_SCALE).reshape(n, 136)
+        delta = self.head(torch.cat([h, shape, score[:, self.past]], -1)).reshape(n, 68, 2)
+        return cur + delta / MOTION_SCALE
+
+
+def export_onnx(net: TemporalNet, path, opset: int = 17) -> float:
+    """Write the ONNX model (input `window` (N, T, 68, 3) float32, output `landmarks` (N, 68, 2)) with
+    metadata past/future/window; returns the max |onnx - torch| on random windows (raises if > 1e-3)."""
+    from pathlib import Path
+
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    net = net.cpu().eval()
+    dummy = torch.rand(2, net.window, 68, 3) - 0.5
+    tmp = path.with_name(path.stem + ".tmp.onnx")
+    with torch.no_grad():
+        torch.onnx.export(net, (dummy,), str(tmp), input_names=["window"], output_names=["landmarks"],
+                          dynamic_axes={"window": {0: "n"}, "landmarks": {0: "n"}}, opset_version=opset, dynamo=False)
+    model = onnx.load(str(tmp))
+    for k, v in {"past": net.past, "future": net.future, "window": net.window, "frame": "mean68_similarity"}.items():
+        p = model.metadata_props.add()
+        p.key, p.value = k, str(v)
+    onnx.save(model, str(tmp))
+    x = np.random.default_rng(0).random((3, net.window, 68, 3)).astype(np.float32) - 0.5
+    got = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"]).run(None, {"window": x})[0]
+    with torch.no_grad():
+        want = net(torch.from_numpy(x)).numpy()
+    diff = float(np.abs(got - want).max())
+    if diff > 1e-3:  # face-frame units (face box ~ 1): 1e-3 is a tenth of a pixel on a 100-pixel face
+        raise RuntimeError(f"ONNX output differs from torch by {diff}")
+    tmp.replace(path)
+    return diff
