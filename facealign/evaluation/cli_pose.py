@@ -46,10 +46,11 @@ def _print_rows(rows: list[dict]) -> None:
 
 def _mtfl_landmarks(image: np.ndarray, p5: np.ndarray, aligner) -> np.ndarray | None:
     """68 points of the face with 5 labelled points, from the pipeline's landmark model (None if unavailable)."""
-    from facealign.alignment.crop import box_from_five
+    from facealign.alignment.crop import box_from_five, roll_from_five
 
     box = box_from_five(p5)
-    out = aligner.landmarks_for_boxes(image, box[None])
+    # the eye line gives the roll so the landmark crop comes out upright, as in the pipeline
+    out = aligner.landmarks_for_boxes(image, box[None], np.array([roll_from_five(p5)]))
     first = out[0]
     lm = getattr(first, "landmarks", first)
     return None if lm is None else np.asarray(lm, dtype=np.float64).reshape(68, 2)
@@ -67,7 +68,7 @@ def evaluate_mtfl(path: Path, landmarks: str, frontal: float, profile: float) ->
         try:
             from facealign.pipeline import FaceAligner
 
-            aligner = FaceAligner()
+            aligner = FaceAligner(threads=1)
         except Exception as e:  # the landmark model may not exist yet
             sys.stderr.write(f"facealign eval pose: no landmark model ({e}); using 5-point fits\n")
     labels, preds, yaws = [], [], []

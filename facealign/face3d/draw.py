@@ -19,7 +19,7 @@ def _ipts(uv: np.ndarray) -> np.ndarray:
 
 
 def draw_mesh(image: np.ndarray, vertices: np.ndarray, triangles: np.ndarray, mode: str = "wireframe",
-              color: tuple[int, int, int] = (255, 200, 0), alpha: float = 0.6) -> np.ndarray:
+              color: tuple[int, int, int] = (255, 200, 0), alpha: float = 0.45) -> np.ndarray:
     """Draw ``vertices`` (V, 3) (image x, y, depth) / ``triangles`` on a copy of ``image``.
 
     ``mode``: "wireframe" (front-facing triangles' edges) or "shaded" (flat Lambert shading, painter's order).
@@ -51,9 +51,9 @@ def draw_mesh(image: np.ndarray, vertices: np.ndarray, triangles: np.ndarray, mo
     return cv2.addWeighted(layer, alpha, out, 1 - alpha, 0)
 
 
-def draw_axes(image: np.ndarray, fit: Fit3D, length_cm: float = 10.0, origin_cm: tuple[float, float, float] = (0.0, 0.0, 8.0),
+def draw_axes(image: np.ndarray, fit: Fit3D, length_cm: float = 10.0, origin_cm: tuple[float, float, float] = (0.0, 3.0, 10.0),
               thickness: int = 2) -> np.ndarray:
-    """Draw the head axes (x red, y green, z blue) from a point between the eyes, in place; returns ``image``."""
+    """Draw the head axes (x red, y green, z blue) from the nose bridge (model point ``origin_cm``), in place."""
     o = np.asarray(origin_cm, dtype=np.float64)
     pts = np.vstack([o, o + [length_cm, 0, 0], o + [0, length_cm, 0], o + [0, 0, length_cm]])
     uv = cam.project_model_points(fit, pts)
