@@ -76,8 +76,12 @@ def run(args: argparse.Namespace) -> int:
         if not samples:
             print(f"{spec.name}: no annotated faces found in {spec.path}", file=sys.stderr)
             continue
-        results = evaluate_samples(fa, samples, boxes=args.boxes, closed_loop=args.closed_loop,
-                                   template=args.template, progress=not args.quiet)
+        try:
+            results = evaluate_samples(fa, samples, boxes=args.boxes, closed_loop=args.closed_loop,
+                                       template=args.template, progress=not args.quiet)
+        except FileNotFoundError as e:  # the model file is missing: say which, not a traceback
+            print(f"facealign eval landmarks: {e}", file=sys.stderr)
+            return 1
         m = dataset_metrics(results)
         entry = {args.method: m}
         rows.append(metrics_row(spec.name, args.method, args.boxes, m))
