@@ -35,9 +35,9 @@ def read_ljson_file(path: str | Path, group: str | None = None) -> np.ndarray:
 def read_ljson(path: str | Path, group: str | None = None) -> list[Sample]:
     """One sample per ``.ljson`` file (``path`` is a file or a folder searched recursively)."""
     path = Path(path)
-    files, root = ([path], path.parent) if path.is_file() else (sorted(path.rglob("*.ljson")), path)
     if not path.exists():
         raise FileNotFoundError(f"no such file or folder: {path}")
+    files, root = ([path], path.parent) if path.is_file() else (sorted(path.rglob("*.ljson")), path)
     samples = []
     for f in files:
         image = image_next_to(f)
