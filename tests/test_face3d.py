@@ -203,3 +203,9 @@ def test_mtfl_reader_and_yaw_classes() -> None:
     assert confusion([1, 3, 5], [1, 3, 4]).tolist()[4][3] == 1
     rows = read_mtfl(need_data("mtfl", "val.txt"))
     assert len(rows) > 1000 and rows[0][1].shape == (5, 2) and rows[0][2] in range(1, 6)
+
+
+def test_degenerate_landmarks_raise_value_error(fitter: Face3DFitter) -> None:
+    for bad in (np.zeros((68, 2)), np.full((68, 2), np.nan), np.c_[np.arange(68.0), np.arange(68.0)]):
+        with pytest.raises(ValueError):
+            fitter.fit(bad, SIZE)

@@ -47,6 +47,8 @@ class FitOptions:
     pose_iterations: int = 2  # Gauss-Newton steps on pose and camera only (mean shape), from the affine start
     iterations: int = 3  # then joint steps on pose, camera, identity and expression
     n_identity: int = 20  # identity directions fitted (later ones barely move the landmarks; they stay 0)
+    # blendshapes not fitted (stay 0): eye gaze is not what 68 eyelid/contour points measure
+    skip_expressions: tuple[str, ...] = ("eyeLook",)
     sigma: float = 0.2  # landmark noise (cm) the data term is normalised by
     identity_sigma: float = 1.0  # prior std of identity coefficients
     expression_sigma: float = 0.25  # prior std of blendshape weights
@@ -91,8 +93,10 @@ def _scaled_rotation(a: np.ndarray) -> tuple[np.ndarray, float]:
     """Nearest ``s * R[:2]`` to a 2x3 affine camera ``a``: rows orthonormalised by ``(a a^T)^(-1/2)``, s = mean
     singular value; the third row is the cross product (closed form: a 2x2 matrix square root, no SVD call)."""
     m00, m01, m11 = float(a[0] @ a[0]), float(a[0] @ a[1]), float(a[1] @ a[1])
-    sq = math.sqrt(max(m00 * m11 - m01 * m01, 1e-300))
+    sq = math.sqrt(max(m00 * m11 - m01 * m01, 0.0))
     tr = math.sqrt(m00 + m11 + 2 * sq)  # sqrt(M) = (M + sq I) / tr; its trace = sum of singular values = tr
+    if not sq > 1e-12 * max(m00 + m11, 1e-300):
+        raise ValueError("landmarks are degenerate: they do not span an area")
     # inverse of sqrt(M) = (M + sq I) / tr, a 2x2 inverse
     p00, p01, p11 = (m00 + sq) / tr, m01 / tr, (m11 + sq) / tr
     det = p00 * p11 - p01 * p01
@@ -111,7 +115,9 @@ class Face3DFitter:
         self.options = opt = options or FitOptions()
         m = self.model
         self._nid = nid = min(opt.n_identity, m.n_identity)
-        keep = np.r_[np.arange(nid), m.n_identity + np.arange(m.n_expression)]  # fitted coefficients
+        self._exp_idx = np.array([i for i, name in enumerate(m.expression_names)
+                                  if not name.startswith(tuple(opt.skip_expressions))], dtype=np.int64)
+        keep = np.r_[np.arange(nid), m.n_identity + self._exp_idx]  # fitted coefficients
 
         def sub(ps: PointSet) -> PointSet:
             return PointSet(ps.mean, np.ascontiguousarray(ps.basis[:, :, keep]))
@@ -125,7 +131,7 @@ class Face3DFitter:
         self._five = PointSet(lms.mean @ _FIVE_WEIGHTS.T, np.einsum("pn,cnk->cpk", _FIVE_WEIGHTS, lms.basis))
         self._k = len(keep)
         self._prior = np.concatenate(
-            [np.full(nid, 1 / opt.identity_sigma**2), np.full(m.n_expression, 1 / opt.expression_sigma**2)]
+            [np.full(nid, 1 / opt.identity_sigma**2), np.full(len(self._exp_idx), 1 / opt.expression_sigma**2)]
         )
         self._weights68 = np.ones(68)
         self._weights68[:17] = opt.jaw_weight
@@ -182,11 +188,11 @@ class Face3DFitter:
     def _jaw(self, rot: np.ndarray, s: float, k: float, t: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
         """Index (into the contour candidates) of the outline vertex of each jaw point under the current pose."""
         xc = self._cand.mean if not coeffs.any() else self._cand.shape(coeffs)
-        p = rot @ xc
-        # position along the image direction of the subject's left (no need to normalise it for an argmax)
-        along = rot[0, 0] * (s * p[0] + t[0]) + rot[1, 0] * (s * p[1] + t[1])
+        # position along the image direction of the subject's left (a = the projected model x axis), up to the
+        # principal point's offset and a positive factor, which do not change an argmax
+        along = (rot[0, 0] * rot[0] + rot[1, 0] * rot[1]) @ xc
         if k:
-            along = along / (1.0 + s * k * p[2])
+            along = (s * along + (rot[0, 0] * t[0] + rot[1, 0] * t[1])) / (1.0 + s * k * (rot[2] @ xc))
         return contour.select_along(along, self._lines)
 
     def _points(self, sel: np.ndarray) -> PointSet:
@@ -201,6 +207,8 @@ class Face3DFitter:
             raise ValueError(f"camera must be {cam.WEAK!r} or {cam.PERSPECTIVE!r}, not {camera!r}")
         if focal is not None and focal <= 0:
             raise ValueError("focal must be positive")
+        if not np.isfinite(obs).all():
+            raise ValueError("landmarks must be finite")
         opt = self.options
         c = np.array(cam.principal_point(image_size, cx, cy))
         n = obs.shape[1]
@@ -226,7 +234,8 @@ class Face3DFitter:
             if five:
                 pts = self._five
             else:
-                sel = self._jaw(rot, s, k, t, coeffs) if opt.contour else None
+                # the outline vertices follow the pose; the last pass only measures the error and keeps them
+                sel = self._jaw(rot, s, k, t, coeffs) if opt.contour and it < len(steps) else last_sel
                 if pts is None or (sel is not None and not np.array_equal(sel, last_sel)):
                     pts, last_sel = self._points(sel), sel
             x = pts.shape(coeffs)
@@ -284,7 +293,10 @@ class Face3DFitter:
             grad = hg[:npar, npar] + prior * state
             hg.flat[0 : npar * (npar + 2) : npar + 2] *= 1.0 + opt.damping
             hg.flat[0 : npar * (npar + 2) : npar + 2] += prior
-            step = -np.linalg.solve(h, grad)
+            try:
+                step = -np.linalg.solve(h, grad)
+            except np.linalg.LinAlgError:  # only for degenerate input: take the least-squares step
+                step = -np.linalg.lstsq(h, grad, rcond=None)[0]
             rot = _rotvec(step[0], step[1], step[2]) @ rot
             t = t + step[3:5]
             s = s * math.exp(step[5])
@@ -297,6 +309,8 @@ class Face3DFitter:
         k = (math.exp(-q) / f0) if free_focal else k_fixed
         identity = np.zeros(self.model.n_identity)
         identity[: self._nid] = coeffs[: self._nid]
+        expression = np.zeros(self.model.n_expression)
+        expression[self._exp_idx] = coeffs[self._nid:]
         # reported 3D landmarks: the semantic 68 vertices (the jaw's own vertices, not the outline ones)
         p68 = rot @ self._lm.shape(coeffs)
         uv68, _ = cam.project(p68, s, k, t, c)
@@ -306,7 +320,7 @@ class Face3DFitter:
             camera=cam.camera_of(cam.PERSPECTIVE if persp else cam.WEAK, k, c),
             scale=1.0 if persp else float(s),
             identity=identity,
-            expression=coeffs[self._nid:].copy(),
+            expression=expression,
             landmarks3d=np.vstack([uv68, s * p68[2]]).T,
             error=float(np.sqrt((res**2).sum(0).mean())),
         )
