@@ -163,3 +163,22 @@ def test_shipped_model_finds_a_real_face():
     assert f.box[2] - f.box[0] > 40  # the astronaut's face is large
     # the points lie inside the (slightly grown) box
     assert np.all(f.landmarks5[:, 0] > f.box[0] - 10) and np.all(f.landmarks5[:, 0] < f.box[2] + 10)
+
+
+def test_detection_metrics_ap_and_fppi_threshold():
+    from facealign.evaluation.detection_metrics import average_precision, match_image, threshold_for_fppi
+
+    gt = np.array([[0, 0, 10, 10], [20, 20, 30, 30]], float)
+    ign = np.array([[50, 50, 70, 70]], float)
+    dets = np.array([[0, 0, 10, 10], [0, 0, 10, 11], [52, 52, 60, 60], [100, 100, 110, 110]], float)
+    s, f = match_image(dets, np.array([0.9, 0.8, 0.7, 0.6]), gt, ign)
+    assert f.tolist() == [1, 0, -1, 0]  # hit, duplicate, ignored, false
+    ap = average_precision([(s, f)], n_gt=2)
+    assert ap == pytest.approx(0.5)  # one of two faces found at precision 1
+    perfect = match_image(gt, np.array([0.9, 0.8]), gt)
+    assert average_precision([perfect], 2) == pytest.approx(1.0)
+    neg = [np.array([0.9, 0.3]), np.array([0.2]), np.zeros(0), np.zeros(0)]
+    # 4 face-free images, <= 0.25 false detections per image allowed: one detection may stay above threshold
+    thr = threshold_for_fppi(neg, 0.25)
+    assert 0.3 < thr <= 0.9 and sum(int((n >= thr).sum()) for n in neg) <= 1
+    assert threshold_for_fppi([np.zeros(0)] * 4, 0.05) == 0.0
