@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,18 +94,22 @@ class ImageJob:
             faces = fa.landmarks_for_boxes(pix, boxes)
         else:
             faces = fa.detect(pix)
-        if o.fit3d:
-            fa.fit3d(pix, faces, camera=o.camera, focal=None if o.focal is None else o.focal / k)
         aligned = fa.align(pix, faces, template=o.template, size=o.size) if o.crops else [None] * len(faces)
+        for f in faces:
+            _scale_face(f, k)  # from here on: original pixels
+        if o.fit3d:  # fit in original pixels so pose, camera and meshes refer to the image as stored
+            fa.fit3d((img.width, img.height), faces, camera=o.camera, focal=o.focal)
         name = self.names.get(path, Path(path).stem)
         records = []
         to_decoded = np.array([[1 / k, 0, 0], [0, 1 / k, 0]])
+        meshes = {}
         for i, (f, a) in enumerate(zip(faces, aligned)):
-            if o.fit3d and o.meshes and f.fit is not None:
+            if f.fit is not None and (o.meshes or o.overlays):
+                meshes[i] = fa.fitter.mesh(f.fit)
+            if o.meshes and i in meshes:
                 from facealign.face3d.mesh_io import write_mesh
 
-                write_mesh(self.out / "meshes" / f"{name}_{i}.obj", fa._fitter, f.fit, scale=k)
-            _scale_face(f, k)
+                write_mesh(self.out / "meshes" / f"{name}_{i}.obj", *meshes[i])
             r = f.to_json()
             if a is not None:
                 rel = f"crops/{name}_{i}.{o.crop_format}"
@@ -115,16 +120,24 @@ class ImageJob:
         if o.overlays:
             from facealign.io.draw import draw_faces
 
-            shown = [_scaled_copy(f, 1 / k) for f in faces]
-            overlay = draw_faces(pix, shown)
-            if o.fit3d:
-                overlay = _draw_3d(fa, overlay, shown)
+            overlay = draw_faces(pix, [_scaled_copy(f, 1 / k) for f in faces])
+            if meshes:
+                from facealign.face3d.draw import draw_fit
+
+                for i, (v, tris) in meshes.items():
+                    overlay = draw_fit(overlay, faces[i].fit, v, tris, scale=k)
             write_image_atomic(self.out / "overlays" / f"{name}.jpg", overlay, jpeg_quality=90)
         return records
 
 
 def make_aligner(opts: BatchOptions):
     """The FaceAligner a batch job uses (a module-level factory so tests can substitute models)."""
+    factory = opts.extra.get("aligner_factory")
+    if factory:  # "module:function(opts) -> FaceAligner", importable in worker processes and Ray actors
+        import importlib
+
+        module, func = factory.split(":")
+        return getattr(importlib.import_module(module), func)(opts)
     from facealign.pipeline import FaceAligner
 
     return FaceAligner(
@@ -149,8 +162,6 @@ def _scale_face(f, k: float) -> None:
         f.landmarks = f.landmarks * k
     if f.landmarks5 is not None:
         f.landmarks5 = f.landmarks5 * k
-    if f.fit is not None:
-        f.fit.landmarks3d = f.fit.landmarks3d * k
 
 
 def _scaled_copy(f, k: float):
@@ -161,17 +172,6 @@ def _scaled_copy(f, k: float):
     g.landmarks = None if f.landmarks is None else f.landmarks * k
     g.landmarks5 = None if f.landmarks5 is None else f.landmarks5 * k
     return g
-
-
-def _draw_3d(fa, overlay: np.ndarray, faces) -> np.ndarray:
-    try:
-        from facealign.face3d.draw import draw_fit
-    except ImportError:
-        return overlay
-    for f in faces:
-        if f.fit is not None:
-            overlay = draw_fit(overlay, fa._fitter, f.fit)
-    return overlay
 
 
 # -- process pool ---------------------------------------------------------------------------------
@@ -195,9 +195,15 @@ def _safe_call(job: Callable[[InputItem], dict[str, Any]], item: InputItem) -> d
         return {"image": item.path, "width": None, "height": None, "error": f"internal error: {type(e).__name__}: {e}", "faces": []}
 
 
-def iter_results(items: list[InputItem], opts: BatchOptions, jobs: int = 1) -> Iterator[dict[str, Any]]:
-    """Records in input order, computed by one process or a pool of ``jobs`` processes."""
-    names = output_names([i.path for i in items])
+def iter_results(
+    items: list[InputItem], opts: BatchOptions, jobs: int = 1, names: dict[str, str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Records in input order, computed by one process or a pool of ``jobs`` processes.
+
+    ``names`` (input -> output file stem) should come from the whole input list, so a resumed run names its
+    crops as the uninterrupted run would; by default it is made from ``items``.
+    """
+    names = names if names is not None else output_names([i.path for i in items])
     if jobs <= 1 or len(items) <= 1:
         job = ImageJob(opts, names)
         for item in items:
@@ -208,9 +214,26 @@ def iter_results(items: list[InputItem], opts: BatchOptions, jobs: int = 1) -> I
     if opts.threads is None:  # share the cores between the workers instead of oversubscribing
         opts.threads = max(1, (os.cpu_count() or 1) // jobs)
     ctx = mp.get_context("spawn")  # onnxruntime sessions are not fork-safe
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(opts, names)) as pool:
-        # imap keeps input order; results are small dicts, crops are written by the workers
-        yield from pool.imap(_run_worker, items, chunksize=1)
+    # at most `window` inputs in flight: memory stays bounded by the pool, not by the data set, even when the
+    # writer (one fsync per line) is slower than the workers
+    window = threading.BoundedSemaphore(4 * jobs)
+    stop = threading.Event()
+
+    def feed() -> Iterator[InputItem]:
+        for item in items:
+            while not window.acquire(timeout=0.1):
+                if stop.is_set():
+                    return
+            yield item
+
+    try:
+        with ctx.Pool(jobs, initializer=_init_worker, initargs=(opts, names)) as pool:
+            # imap keeps input order; results are small dicts, crops are written by the workers
+            for rec in pool.imap(_run_worker, feed(), chunksize=1):
+                window.release()
+                yield rec
+    finally:
+        stop.set()
 
 
 def run_batch(
@@ -221,8 +244,14 @@ def run_batch(
     jobs: int = 1,
     progress: bool = True,
     on_error: Callable[[str, str], None] | None = None,
+    engine: str = "local",
+    address: str | None = None,
 ) -> BatchSummary:
-    """Process every input; write DIR/results.jsonl (one line per input, in input order), crops and overlays."""
+    """Process every input; write DIR/results.jsonl (one line per input, in input order), crops and overlays.
+
+    ``engine="ray"`` runs the images on a Ray cluster (``address``; None starts a local instance) with ``jobs``
+    actors (facealign.engines.ray_engine); the results file is the same as the local engine's.
+    """
     from tqdm import tqdm
 
     out = Path(opts.out)
@@ -235,7 +264,14 @@ def run_batch(
         summary.skipped = len(items) - len(todo)
         bar = tqdm(total=len(todo), unit="img", disable=not progress, dynamic_ncols=True, desc="align")
         try:
-            for rec in iter_results(todo, opts, jobs=jobs):
+            names = output_names([i.path for i in items])
+            if engine == "ray":
+                from facealign.engines.ray_engine import iter_results_ray
+
+                records = iter_results_ray(todo, opts, jobs=jobs, names=names, address=address)
+            else:
+                records = iter_results(todo, opts, jobs=jobs, names=names)
+            for rec in records:
                 writer.write(rec)
                 summary.images += 1
                 summary.faces += len(rec["faces"])

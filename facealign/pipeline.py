@@ -117,39 +117,36 @@ class FaceAligner:
             out.append(AlignedFace(image=crop, transform=m, inverse=invert(m), template=template))
         return out
 
-    def fit3d(
-        self,
-        image: np.ndarray,
-        faces: list[Face],
-        camera: str = "weak_perspective",
-        focal: float | None = None,
-    ) -> list[Face]:
-        """Fit the 3D face model to each face's 68 landmarks; fills ``Face.fit`` and ``Face.pose`` in place."""
+    @property
+    def fitter(self):
+        """The 3D face model fitter (facealign.face3d.Face3DFitter), loaded on first use."""
         if self._fitter is None:
             from facealign.face3d.fit import Face3DFitter
 
             self._fitter = Face3DFitter()
-        h, w = image.shape[:2]
+        return self._fitter
+
+    def fit3d(
+        self,
+        image: np.ndarray | tuple[int, int],
+        faces: list[Face],
+        camera: str = "weak_perspective",
+        focal: float | None = None,
+    ) -> list[Face]:
+        """Fit the 3D face model to each face's 68 landmarks; fills ``Face.fit`` and ``Face.pose`` in place.
+
+        ``image`` is the image the landmarks refer to, or just its size (width, height): the principal point is
+        its centre. ``camera``: "weak_perspective" or "perspective" (focal in pixels estimated unless given).
+        """
+        from facealign.face3d.pose import pose_from_rotation
+
+        w, h = (image.shape[1], image.shape[0]) if isinstance(image, np.ndarray) else image
         for f in faces:
             if f.landmarks is None:
                 continue
-            f.fit = self._fitter.fit(f.landmarks, (w, h), camera=camera, focal=focal)
-            from facealign.face3d.pose import pose_from_rotation
-
+            f.fit = self.fitter.fit(f.landmarks, (int(w), int(h)), camera=camera, focal=focal)
             f.pose = pose_from_rotation(f.fit.rotation)
         return faces
-
-    def track(self, frames, temporal: str = "causal", key_interval: int = 10, max_lost: int = 15, **kwargs):
-        """Iterate over a video with state: ``for index, time, faces in fa.track(frames): ...``.
-
-        ``frames``: a video file or folder path, an iterable of BGR images, or of (index, time, image).
-        Faces carry ``Face.track`` ids; the detector runs every ``key_interval`` frames (or when a track is
-        lost); ``temporal`` is ``causal``, ``offline``, ``oneeuro`` or ``off`` (see facealign.temporal).
-        Each item is a TrackedFrame (also has ``.image``). Other options: facealign.temporal.run.track_frames.
-        """
-        from facealign.temporal.run import track_frames
-
-        return track_frames(self, frames, temporal=temporal, key_interval=key_interval, max_lost=max_lost, **kwargs)
 
     # -- internals -------------------------------------------------------------------------------
     def _landmarks_into(self, image: np.ndarray, faces: list[Face], boxes: np.ndarray, angles) -> None:

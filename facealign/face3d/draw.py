@@ -52,11 +52,13 @@ def draw_mesh(image: np.ndarray, vertices: np.ndarray, triangles: np.ndarray, mo
 
 
 def draw_axes(image: np.ndarray, fit: Fit3D, length_cm: float = 10.0, origin_cm: tuple[float, float, float] = (0.0, 3.0, 10.0),
-              thickness: int = 2) -> np.ndarray:
-    """Draw the head axes (x red, y green, z blue) from the nose bridge (model point ``origin_cm``), in place."""
+              thickness: int = 2, scale: float = 1.0) -> np.ndarray:
+    """Draw the head axes (x red, y green, z blue) from the nose bridge (model point ``origin_cm``), in place.
+
+    ``scale``: fit pixels per image pixel (for a fit made in original pixels drawn on a reduced image)."""
     o = np.asarray(origin_cm, dtype=np.float64)
     pts = np.vstack([o, o + [length_cm, 0, 0], o + [0, length_cm, 0], o + [0, 0, length_cm]])
-    uv = cam.project_model_points(fit, pts)
+    uv = cam.project_model_points(fit, pts)[:, :2] / scale
     p = _ipts(uv)
     for i, col in zip((1, 2, 3), ((0, 0, 255), (0, 200, 0), (255, 0, 0))):
         cv2.arrowedLine(image, tuple(p[0]), tuple(p[i]), col, thickness, cv2.LINE_AA, _SHIFT, 0.15)
@@ -64,7 +66,8 @@ def draw_axes(image: np.ndarray, fit: Fit3D, length_cm: float = 10.0, origin_cm:
 
 
 def draw_fit(image: np.ndarray, fit: Fit3D, vertices: np.ndarray, triangles: np.ndarray,
-             mode: str = "wireframe") -> np.ndarray:
-    """Mesh and axes of one fit on a copy of ``image``."""
-    out = draw_mesh(image, vertices, triangles, mode)
-    return draw_axes(out, fit)
+             mode: str = "wireframe", scale: float = 1.0) -> np.ndarray:
+    """Mesh and axes of one fit on a copy of ``image`` (``scale`` as in draw_axes; vertices in fit pixels)."""
+    v = vertices if scale == 1.0 else np.column_stack([vertices[:, :2] / scale, vertices[:, 2:]])
+    out = draw_mesh(image, v, triangles, mode)
+    return draw_axes(out, fit, scale=scale)

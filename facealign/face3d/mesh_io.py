@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facealign.io.atomic import write_bytes_atomic
+
 
 def _prepare(vertices: np.ndarray, triangles: np.ndarray, flip_y: bool) -> tuple[np.ndarray, np.ndarray]:
     v = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
@@ -28,7 +30,7 @@ def write_obj(path: str | Path, vertices: np.ndarray, triangles: np.ndarray, fli
     lines += [f"v {a:.4f} {b:.4f} {c:.4f}" for a, b, c in v]
     lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in f]
     path = Path(path)
-    path.write_text("\n".join(lines) + "\n")
+    write_bytes_atomic(path, ("\n".join(lines) + "\n").encode())
     return path
 
 
@@ -42,7 +44,7 @@ def write_ply(path: str | Path, vertices: np.ndarray, triangles: np.ndarray, fli
     ]
     body = [f"{a:.4f} {b:.4f} {c:.4f}" for a, b, c in v] + [f"3 {a} {b} {c}" for a, b, c in f]
     path = Path(path)
-    path.write_text("\n".join(header + body) + "\n")
+    write_bytes_atomic(path, ("\n".join(header + body) + "\n").encode())
     return path
 
 
