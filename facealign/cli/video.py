@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
             if overlay is not None:
                 from facealign.io.draw import draw_faces
 
-                overlay.write(draw_faces(tf.image, faces))
+                overlay.write(draw_faces(tf.image, faces), copy=False)
             if stab is not None:
                 _write_crops(tf, faces, stab, crops, out, src.fps)
             n += 1
@@ -190,4 +190,4 @@ def _write_crops(tf, faces, stab: CropStabiliser, crops: dict, out: Path, fps: f
         w = crops.get(f.track)
         if w is None:
             w = crops[f.track] = VideoWriter(out / "crops" / f"track_{f.track}.mp4", fps)
-        w.write(crop)
+        w.write(crop, copy=False)

@@ -102,3 +102,108 @@ def synthetic_metrics(data: dict, fused: dict[str, np.ndarray]) -> dict[str, dic
             m["jitter_ratio"] = m["jitter"] / base["jitter"]
             m["nme_ratio"] = m["nme"] / base["nme"]
     return out
+
+
+# -- real video (no labels) -------------------------------------------------------------------------
+def raw_tracks(aligner, path, key_interval: int = 10, max_frames: int | None = None) -> tuple[dict, float, int]:
+    """Per-frame (unfused) landmarks of every track of a video: {track: (frames (n,), landmarks (n, 68, 2),
+    scores (n, 68))}, the video's fps and its frame count. Fusion never changes the tracking (boxes follow the
+    per-frame points), so every mode can be applied to these tracks afterwards exactly as at run time."""
+    from facealign.io.video import open_frames
+    from facealign.temporal.run import track_frames
+
+    src = open_frames(path, max_frames=max_frames)
+    per: dict[int, list] = {}
+    n = 0
+    for index, _, faces in track_frames(aligner, src, temporal="off", key_interval=key_interval, fps=src.fps):
+        n += 1
+        for f in faces:
+            s = np.ones(68) if f.landmark_scores is None else f.landmark_scores
+            per.setdefault(f.track, []).append((index, f.landmarks, s))
+    out = {}
+    for tid, items in per.items():
+        out[tid] = (np.array([i for i, _, _ in items]), np.stack([p for _, p, _ in items]), np.stack([s for _, _, s in items]))
+    return out, src.fps, n
+
+
+def segments(frames: np.ndarray) -> list[slice]:
+    """Runs of consecutive frame indices (a track with gaps is fused per run, as the runtime restarts)."""
+    cuts = np.nonzero(np.diff(frames) != 1)[0] + 1
+    bounds = [0, *cuts.tolist(), len(frames)]
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def fuse_tracks(tracks: dict, fps: float, modes: list[str], models: dict, one_euro: dict | None = None) -> dict:
+    """{mode: {track: fused landmarks (n, 68, 2)}} for raw tracks from ``raw_tracks``."""
+    out: dict[str, dict] = {m: {} for m in modes}
+    for tid, (frames, lm, sc) in tracks.items():
+        for m in modes:
+            fused = np.empty_like(lm)
+            for seg in segments(frames):
+                fused[seg] = apply_mode(m, lm[seg], sc[seg], fps, models, one_euro)
+            out[m][tid] = fused
+    return out
+
+
+def real_jitter(tracks: dict, fused: dict, min_len: int = 10) -> dict[str, float]:
+    """{mode: accel RMS (in % of IOD)} averaged over the tracks' frames (tracks of at least ``min_len`` frames);
+    IOD from the per-frame prediction (median over the track, robust to blinks and turns)."""
+    res = {}
+    for mode, per in fused.items():
+        num = den = 0.0
+        for tid, (frames, lm, _) in tracks.items():
+            if len(frames) < min_len:
+                continue
+            norm = float(np.median(iod(lm)))
+            for seg in segments(frames):
+                if seg.stop - seg.start >= 3:
+                    k = seg.stop - seg.start - 2
+                    num += accel_rms(per[tid][seg], norm) ** 2 * k
+                    den += k
+        res[mode] = 100 * float(np.sqrt(num / den)) if den else float("nan")
+    return res
+
+
+def plot_track(tracks: dict, fused: dict, fps: float, path, title: str, point: int = 30, frames: int = 150) -> None:
+    """PNG of one landmark (default the nose tip) of the longest track, x and y over time, one line per mode."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tid = max(tracks, key=lambda t: len(tracks[t][0]))
+    fr = tracks[tid][0][:frames]
+    t = fr / fps
+    fig, axes = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True)
+    for ax, c in zip(axes, ("x", "y")):
+        for mode, per in fused.items():
+            ax.plot(t, per[tid][: len(fr), point, "xy".index(c)], label=mode, lw=1.0 if mode != "off" else 0.8,
+                    alpha=0.9 if mode != "off" else 0.6)
+        ax.set_ylabel(f"point {point} {c} (px)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(ncol=4, fontsize=8)
+    axes[0].set_title(title)
+    axes[1].set_xlabel("time (s)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def tune_one_euro(data: dict, max_nme_ratio: float = 1.05, cutoffs=(0.1, 0.2, 0.3, 0.5, 1.0, 2.0),
+                  betas=(0.1, 0.3, 1.0, 3.0, 10.0)) -> tuple[dict, list]:
+    """The fairest One Euro baseline: the (min_cutoff, beta) with the least still-sequence jitter among those
+    whose moving-sequence NME stays within ``max_nme_ratio`` of the per-frame model's (use training sequences).
+    Returns (best parameters, all rows)."""
+    fps = float(data["fps"])
+    base = synthetic_metrics(data, {"off": data["pred"].astype(np.float64)})["off"]
+    rows, best = [], None
+    for c in cutoffs:
+        for b in betas:
+            p = {"min_cutoff": c, "beta": b}
+            fused = np.stack([apply_mode("oneeuro", x.astype(np.float64), None, fps, one_euro=p) for x in data["pred"]])
+            m = synthetic_metrics(data, {"oneeuro": fused})["oneeuro"]
+            jr, nr = m["jitter"] / base["jitter"], m["nme"] / base["nme"]
+            rows.append((c, b, jr, nr, m["lag"]))
+            if nr <= max_nme_ratio and (best is None or jr < best[0]):
+                best = (jr, p)
+    return (best[1] if best else {}), rows

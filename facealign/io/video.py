@@ -263,11 +263,12 @@ class VideoWriter:
         else:
             self._stream.bit_rate = 2_000_000
 
-    def write(self, image: np.ndarray) -> None:
-        """Queue one BGR uint8 frame (copied, so the caller may reuse its buffer)."""
+    def write(self, image: np.ndarray, copy: bool = True) -> None:
+        """Queue one BGR uint8 frame. It is copied unless ``copy`` is False (the caller hands it over and does
+        not touch it again, e.g. a freshly drawn overlay)."""
         if self.error:
             raise VideoError(self.error)
-        self._q.put(np.ascontiguousarray(image).copy())
+        self._q.put(np.ascontiguousarray(image).copy() if copy else np.ascontiguousarray(image))
 
     def _run(self) -> None:
         av = self._av

@@ -52,7 +52,7 @@ def track_frames(
     temporal: str = "causal",
     key_interval: int = 10,
     max_lost: int = 15,
-    min_score: float = 0.25,
+    min_score: float = 0.05,
     fps: float = 30.0,
     temporal_model: TemporalModel | str | Path | None = None,
     one_euro: dict[str, float] | None = None,

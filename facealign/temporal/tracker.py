@@ -2,14 +2,17 @@
 
 Per frame:
 1. Each active track predicts its box from its previous landmarks (facealign.alignment.crop.upright_box: the
-   tight box in the face's upright frame, plus the roll), so the landmark crop follows the face.
+   tight box in the face's upright frame, plus the roll), so the landmark crop follows the face. The box moves
+   through a soft dead band (``follow_box``): small changes, which on a still face are the landmarks' own
+   noise, move it only a little, so the crop stays put and the noise is not fed back into the next frame;
+   changes of more than ``BOX_DEADBAND`` of the face size pass in full, so fast motion is followed at once.
 2. On a key frame (every ``key_interval`` frames), while a track is lost, or while there is no face, the
    detector runs. Detections are matched to tracks greedily by IoU (centre distance as a fallback for lost
    tracks, whose box may be stale); matched lost tracks come back with their identity, unmatched detections
    start new tracks, active tracks no detection confirms become lost.
 3. The landmark network runs once, as one batch, on the boxes of all active tracks.
-4. A track whose mean landmark score falls below ``min_score`` (the face left or is covered) becomes lost; a
-   lost track is kept ``max_lost`` frames so a face that comes back after a short occlusion keeps its id.
+4. A track whose mean landmark score falls below ``min_score``, or below ``score_drop`` times its usual score
+   (the face left or is covered), becomes lost; a lost track is kept ``max_lost`` frames so a face that comes back after a short occlusion keeps its id.
 5. Tracks that converge on the same face are merged (the older id wins).
 """
 from __future__ import annotations
@@ -22,11 +25,29 @@ from facealign.alignment.crop import roll_from_five, upright_box
 from facealign.types import Face
 
 
+BOX_DEADBAND = 0.05  # fraction of the face size (box edges), or this many times 40 degrees of roll
+BOX_RULE = "deadband-0.4-1.0x0.05"  # names the rule for caches of simulated tracking (training sequences)
+
+
+def follow_box(box: np.ndarray, angle: float, landmarks: np.ndarray) -> tuple[np.ndarray, float]:
+    """The next landmark crop's (box, roll) from the current one and this frame's landmarks (see step 1 above):
+    changes below 0.4 x BOX_DEADBAND leave the box where it is, above BOX_DEADBAND it jumps to the target,
+    in between it moves part of the way."""
+    target, roll = upright_box(landmarks)
+    box = np.asarray(box, np.float64)
+    size = max(float(np.max(box[2:] - box[:2])), 1.0)
+    d_angle = (roll - angle + 180) % 360 - 180
+    change = max(float(np.abs(target - box).max()) / size, abs(d_angle) / 40.0) / BOX_DEADBAND
+    w = float(np.clip((change - 0.4) / 0.6, 0.0, 1.0))
+    return box + w * (target - box), angle + w * d_angle
+
+
 @dataclass
 class TrackerOptions:
     key_interval: int = 10  # run the detector every this many frames (1 = every frame)
     max_lost: int = 15  # frames a lost track is kept for re-identification
-    min_score: float = 0.25  # mean landmark score below which a track counts as lost
+    min_score: float = 0.05  # mean landmark score below which a track counts as lost
+    score_drop: float = 0.5  # ... or below this fraction of the track's usual score (scores vary by model)
     match_iou: float = 0.3  # detection-track match threshold
     merge_iou: float = 0.6  # two tracks overlapping this much are one face
     redetect_iou: float = 0.5  # on a key frame, a track whose box disagrees more than this takes the detection's
@@ -42,6 +63,7 @@ class Track:
     landmarks: np.ndarray | None = None  # last raw landmarks (68, 2)
     lost: int = 0  # frames since last seen (0 = active)
     age: int = 0
+    usual_score: float | None = None  # running mean of the mean landmark score
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -100,7 +122,7 @@ class FaceTracker:
         o = self.opt
         for t in self.tracks:  # 1. boxes follow the previous landmarks
             if t.lost == 0 and t.landmarks is not None:
-                t.box, t.angle = upright_box(t.landmarks)
+                t.box, t.angle = follow_box(t.box, t.angle, t.landmarks)
         active = [t for t in self.tracks if t.lost == 0]
         need = (
             index - self._last_detection >= o.key_interval
@@ -120,9 +142,11 @@ class FaceTracker:
             faces = self.fa.landmarks_for_boxes(image, boxes, angles)
             for t, f in zip(active, faces):
                 mean = 1.0 if f.landmark_scores is None else float(np.mean(f.landmark_scores))
-                if mean < o.min_score:  # 4. the face is gone or covered
+                usual = mean if t.usual_score is None else t.usual_score
+                if mean < o.min_score or mean < o.score_drop * usual:  # 4. the face is gone or covered
                     t.lost = 1
                     continue
+                t.usual_score = usual + 0.1 * (mean - usual)
                 t.landmarks = np.asarray(f.landmarks, np.float64).copy()
                 t.age += 1
                 f.track = t.id

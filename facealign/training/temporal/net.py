@@ -6,11 +6,13 @@ per-point score, for T = past + 1 + future frames; the current frame is at index
     motion  = points - current points            (how each point moves around the current frame)
     h       = Conv1d over time (valid padding, 2 layers of kernel k, then one spanning the rest) on
               [20 * motion, score] per frame (68 * 3 channels)
-    delta   = MLP(h, 5 * (current points - mean shape), current scores)   (zero-initialised last layer)
-    output  = current points + delta / 20
+    a, delta = MLP(h, 5 * (current points - mean shape), current scores)   (zero-initialised last layer)
+    output_k = sum_t (e_current + a_k - mean_t a_k)[t] * points_k[t] + delta_k / 20
 
-Residual: at initialisation the net returns the per-frame prediction unchanged; it learns a correction. The
-causal variant has future = 0 (it cannot see the future by construction: the future is not in its input).
+i.e. per point an adaptive linear filter over the window whose weights sum to one (so it commutes with moving
+the face: it can average noise on a still face and extrapolate on a moving one), plus a small correction.
+Residual: at initialisation the net returns the per-frame prediction unchanged. The causal variant has
+future = 0 (it cannot see the future by construction: the future is not in its input).
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ class TemporalNet(nn.Module):
             ch, t = hidden, t - k + 1
         layers += [nn.Conv1d(ch, hidden, t), nn.GELU()]  # spans what is left of the window
         self.temporal = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.Linear(hidden + 68 * 3, hidden), nn.GELU(), nn.Linear(hidden, 68 * 2))
+        self.head = nn.Sequential(nn.Linear(hidden + 68 * 3, hidden), nn.GELU(), nn.Linear(hidden, 68 * (2 + self.window)))
         nn.init.zeros_(self.head[-1].weight)
         nn.init.zeros_(self.head[-1].bias)
         self.register_buffer("mean_shape", torch.tensor(MEAN68, dtype=torch.float32), persistent=False)
@@ -56,8 +58,11 @@ class TemporalNet(nn.Module):
         x = torch.cat([motion.reshape(n, t, 136), score], -1).transpose(1, 2)  # (N, 204, T)
         h = self.temporal(x).reshape(n, -1)
         shape = ((cur - self.mean_shape) * SHAPE_SCALE).reshape(n, 136)
-        delta = self.head(torch.cat([h, shape, score[:, self.past]], -1)).reshape(n, 68, 2)
-        return cur + delta / MOTION_SCALE
+        out = self.head(torch.cat([h, shape, score[:, self.past]], -1)).reshape(n, 68, 2 + t)
+        a = out[..., 2:]
+        a = a - a.mean(-1, keepdim=True)  # the filter's weights sum to one: e_current + (zero-sum part)
+        filtered = cur + torch.einsum("nkt,ntkc->nkc", a, pts - cur[:, None])
+        return filtered + out[..., :2] / MOTION_SCALE
 
 
 def export_onnx(net: TemporalNet, path, opset: int = 17) -> float:

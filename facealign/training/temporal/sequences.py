@@ -7,7 +7,7 @@ go through the same warp, so the ground truth is exact.
 
 The per-frame landmark ONNX model then runs on every frame the way the video tracker runs it: the first frame's
 box is the ground-truth box with detector-like jitter, every later box follows from the previous frame's
-predicted points (facealign.alignment.crop.upright_box). Frames are rendered in chunks and thrown away; only
+predicted points by the tracker's own rule (facealign.temporal.tracker.follow_box). Frames are rendered in chunks and thrown away; only
 ground truth, predictions and scores are kept (a few MB), so training the temporal net costs little.
 """
 from __future__ import annotations
@@ -20,9 +20,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facealign.alignment.crop import crop_transform, roll_from_five, upright_box
+from facealign.alignment.crop import crop_transform, roll_from_five
+from facealign.temporal.tracker import BOX_RULE, follow_box
 from facealign.alignment.points import five_from_68, tight_box
 from facealign.training.temporal.config import SequenceConfig
+
+SEQUENCE_RULE = "2"  # bump when the rendering code changes (cache key)
 
 
 def load_stills(root: Path, folders: list[str]) -> list[tuple[Path, np.ndarray]]:
@@ -89,6 +92,8 @@ def render_sequence(
     hs = trajectory(rng, cfg, face, kind) @ base
     gain = 1 + rng.uniform(-cfg.brightness, cfg.brightness)
     drift = _smooth_signal(rng, cfg.frames, cfg.fps, 0.5, cfg.brightness / 5)
+    if kind == "still":  # a still sequence: the same image, only the noise (and its compression) changes
+        drift[:] = 0.0
     sigma = rng.uniform(*cfg.noise)
     blur = rng.uniform(*cfg.blur) if rng.random() < cfg.p_blur else 0.0
     quality = int(rng.integers(*cfg.jpeg)) if rng.random() < cfg.p_jpeg else 0
@@ -149,7 +154,7 @@ def predict_tracked(model: _FrameModel, frames: np.ndarray, gt: np.ndarray, rng:
     for t in range(n):
         pred[:, t], scores[:, t] = model(frames[:, t], boxes, angles)
         for i in range(b):
-            boxes[i], angles[i] = upright_box(pred[i, t])
+            boxes[i], angles[i] = follow_box(boxes[i], angles[i], pred[i, t])
     return pred, scores
 
 
@@ -210,7 +215,7 @@ def cached_sequences(
     """make_sequences, computed once per (data, config, per-frame model file) and stored under ``cache_dir``."""
     model_path = Path(model_path)
     key = hashlib.sha1(
-        json.dumps([folders, n, asdict(cfg), seed], sort_keys=True, default=str).encode() + model_path.read_bytes()
+        json.dumps([folders, n, asdict(cfg), seed, BOX_RULE, SEQUENCE_RULE], sort_keys=True, default=str).encode() + model_path.read_bytes()
     ).hexdigest()[:10]
     path = Path(cache_dir) / f"{name}_{key}.npz"
     if path.is_file():
