@@ -148,6 +148,18 @@ class FaceAligner:
             f.pose = pose_from_rotation(f.fit.rotation)
         return faces
 
+    def track(self, frames, temporal: str = "causal", key_interval: int = 10, max_lost: int = 15, **kwargs):
+        """Iterate over a video with state: ``for index, time, faces in fa.track(frames): ...``.
+
+        ``frames``: a video file or folder path, an iterable of BGR images, or of (index, time, image).
+        Faces carry ``Face.track`` ids; the detector runs every ``key_interval`` frames (or when a track is
+        lost); ``temporal`` is ``causal``, ``offline``, ``oneeuro`` or ``off`` (see facealign.temporal).
+        Each item is a TrackedFrame (also has ``.image``). Other options: facealign.temporal.run.track_frames.
+        """
+        from facealign.temporal.run import track_frames
+
+        return track_frames(self, frames, temporal=temporal, key_interval=key_interval, max_lost=max_lost, **kwargs)
+
     # -- internals -------------------------------------------------------------------------------
     def _landmarks_into(self, image: np.ndarray, faces: list[Face], boxes: np.ndarray, angles) -> None:
         model = self.landmark_model

@@ -13,7 +13,8 @@ Per frame:
 3. The landmark network runs once, as one batch, on the boxes of all active tracks.
 4. A track whose mean landmark score falls below ``min_score``, or below ``score_drop`` times its usual score
    (the face left or is covered), becomes lost; a lost track is kept ``max_lost`` frames so a face that comes back after a short occlusion keeps its id.
-5. Tracks that converge on the same face are merged (the older id wins).
+5. Tracks that converge on the same face are merged (the older id wins); a track, or a new detection, lying
+   mostly inside a larger tracked face is a part of that face (a false eye or mouth box) and is dropped.
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ class TrackerOptions:
     score_drop: float = 0.5  # ... or below this fraction of the track's usual score (scores vary by model)
     match_iou: float = 0.3  # detection-track match threshold
     merge_iou: float = 0.6  # two tracks overlapping this much are one face
+    contain: float = 0.6  # a box lying this much (of its own area) inside another face's box is part of it
     redetect_iou: float = 0.5  # on a key frame, a track whose box disagrees more than this takes the detection's
     min_size: float = 8.0  # boxes smaller than this (pixels) are dropped
 
@@ -78,6 +80,16 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     area = lambda z: np.clip(z[:, 2] - z[:, 0], 0, None) * np.clip(z[:, 3] - z[:, 1], 0, None)  # noqa: E731
     union = area(a)[:, None] + area(b)[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def covered_by(box: np.ndarray, others: np.ndarray) -> float:
+    """The largest fraction of ``box``'s area that lies inside one of ``others`` (M, 4)."""
+    b = np.asarray(box, np.float64)
+    o = np.asarray(others, np.float64).reshape(-1, 4)
+    w = np.clip(np.minimum(b[2], o[:, 2]) - np.maximum(b[0], o[:, 0]), 0, None)
+    h = np.clip(np.minimum(b[3], o[:, 3]) - np.maximum(b[1], o[:, 1]), 0, None)
+    area = max((b[2] - b[0]) * (b[3] - b[1]), 1e-9)
+    return float((w * h).max() / area) if len(o) else 0.0
 
 
 def _centre_affinity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -188,8 +200,10 @@ class FaceTracker:
         for i, t in enumerate(tracks):
             if i not in matched_t and t.lost == 0:
                 t.lost = 1  # not confirmed by the detector: hidden, or the landmarks drifted off the face
+        held = np.array([t.box for t in tracks if t.lost == 0]).reshape(-1, 4)
         for j, d in enumerate(dets):
-            if j not in matched_d:
+            if j not in matched_d and not (len(held) and covered_by(d.box, held) > o.contain):
+                # (a detection mostly inside a tracked face is a part of it, e.g. a false eye/mouth box)
                 angle = roll_from_five(d.landmarks5) if d.landmarks5 is not None else 0.0
                 self.tracks.append(Track(self._next_id, np.asarray(d.box, np.float64).copy(), angle, float(d.score)))
                 self._next_id += 1
@@ -205,6 +219,11 @@ class FaceTracker:
         for i, j in zip(*np.nonzero(np.triu(iou) > self.opt.merge_iou)):
             a, b = faces[i].track, faces[j].track
             drop.add(max(a, b))
+        for i, f in enumerate(faces):  # a small track inside a larger face is a part of it
+            others = np.delete(boxes, i, axis=0)
+            bigger = others[(others[:, 2:] - others[:, :2]).max(1) > (f.box[2:] - f.box[:2]).max()]
+            if len(bigger) and covered_by(f.box, bigger) > self.opt.contain:
+                drop.add(f.track)
         if drop:
             self.tracks = [t for t in self.tracks if t.id not in drop]
             faces[:] = [f for f in faces if f.track not in drop]
