@@ -47,7 +47,10 @@ def add_batch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-pixels", type=positive_int, default=40_000_000, help="larger JPEGs decode at reduced scale; other formats are refused")
     p.add_argument("--resume", action="store_true", help="skip inputs already done in DIR/results.jsonl")
     p.add_argument("--jobs", "-j", type=positive_int, default=1, help="worker processes (default 1)")
-    p.add_argument("--threads", type=positive_int, help="onnxruntime threads per process")
+    p.add_argument("--threads", type=positive_int, help="onnxruntime threads per process (Ray: per actor)")
+    p.add_argument("--engine", default="local", choices=["local", "ray"],
+                   help="local: this machine (--jobs processes); ray: a Ray cluster (--jobs actors; needs facealign[ray])")
+    p.add_argument("--address", metavar="ADDR", help="Ray cluster address (e.g. auto or HEAD:6379); default: a local Ray instance")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary (errors still print)")
 
 
@@ -91,8 +94,18 @@ def run_and_report(args: argparse.Namespace, opts: BatchOptions) -> int:
     def on_error(path: str, message: str) -> None:
         tqdm.write(f"facealign: error: {path}: {message}", file=sys.stderr)
 
+    if args.address and args.engine != "ray":
+        sys.stderr.write("facealign: error: --address needs --engine ray\n")
+        return 2
+    if args.engine == "ray":
+        from facealign.engines.ray_engine import ray_available
+
+        if not ray_available():
+            sys.stderr.write("facealign: error: --engine ray needs Ray: pip install 'facealign[ray]'\n")
+            return 2
     summary: BatchSummary = run_batch(
-        args.inputs, opts, resume=args.resume, jobs=args.jobs, progress=not args.quiet, on_error=on_error
+        args.inputs, opts, resume=args.resume, jobs=args.jobs, progress=not args.quiet, on_error=on_error,
+        engine=args.engine, address=args.address,
     )
     if not args.quiet:
         rate = summary.images / summary.seconds if summary.seconds > 0 else 0.0
