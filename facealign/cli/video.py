@@ -42,7 +42,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--refine", action="store_true", help="second landmark pass per frame (slower)")
     p.add_argument("--max-frames", type=positive_int, help="stop after this many frames")
     p.add_argument("--fps", type=positive_float, default=25.0, help="frame rate of a folder of frames (default 25)")
-    p.add_argument("--threads", type=positive_int, help="onnxruntime threads per model")
+    p.add_argument("--threads", type=positive_int, default=1,
+                   help="onnxruntime threads per model (default 1: the models are small and the other core decodes "
+                   "and encodes video)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary (errors still print)")
     p.set_defaults(func=run)
 

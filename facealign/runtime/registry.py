@@ -84,3 +84,25 @@ register(
         description="SSD-lite face detector (depthwise, multi-scale anchors), box + score + 5 points",
     )
 )
+register(
+    ModelSpec(
+        name="temporal-causal",
+        kind="temporal",
+        file="temporal_causal.onnx",
+        input_size=12,
+        version="1",
+        description="temporal convolution over the last 12 frames' landmarks (face frame) + scores; online",
+        options={"past": 11, "future": 0},
+    )
+)
+register(
+    ModelSpec(
+        name="temporal-offline",
+        kind="temporal",
+        file="temporal_offline.onnx",
+        input_size=13,
+        version="1",
+        description="temporal convolution over 6 past + current + 6 future frames' landmarks + scores",
+        options={"past": 6, "future": 6},
+    )
+)

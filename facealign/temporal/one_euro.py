@@ -22,8 +22,8 @@ import math
 
 import numpy as np
 
-DEFAULT_MIN_CUTOFF = 1.0
-DEFAULT_BETA = 1.5
+DEFAULT_MIN_CUTOFF = 0.3
+DEFAULT_BETA = 20.0
 DEFAULT_D_CUTOFF = 1.0
 
 

@@ -59,7 +59,7 @@ class TrainConfig:
     batch_size: int = 128
     lr: float = 0.002
     weight_decay: float = 0.0001
-    velocity_weight: float = 1.0  # loss on frame-to-frame motion error (what jitter is)
+    velocity_weight: float = 10.0  # loss on frame-to-frame motion error (what jitter is)
     threads: int = 1
     out: str = "runs/temporal"
     export_dir: str = "facealign/models"
