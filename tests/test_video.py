@@ -124,3 +124,17 @@ def test_cli_bad_arguments_exit_2(clip, tmp_path):
     with pytest.raises(SystemExit) as e:
         main(["video", str(clip), "--out", str(tmp_path), "--key-interval", "0"])
     assert e.value.code == 2
+
+
+def test_cli_3d_adds_pose_and_folder_input(tmp_path, fake_models):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, f in enumerate(square_frames(6)):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), f)
+    out = tmp_path / "out"
+    rc = main(["video", str(folder), "--out", str(out), "--temporal", "off", "--3d", "--no-overlay", "--quiet", "--fps", "10"])
+    assert rc == 0
+    recs = [json.loads(l) for l in (out / "landmarks.jsonl").read_text().splitlines()]
+    assert len(recs) == 6 and recs[1]["time"] == pytest.approx(0.1)
+    assert set(recs[0]["faces"][0]["pose"]) == {"yaw", "pitch", "roll"}
+    assert not (out / "overlay.mp4").exists()

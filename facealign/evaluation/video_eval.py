@@ -145,14 +145,22 @@ def fuse_tracks(tracks: dict, fps: float, modes: list[str], models: dict, one_eu
     return out
 
 
-def real_jitter(tracks: dict, fused: dict, min_len: int = 10) -> dict[str, float]:
-    """{mode: accel RMS (in % of IOD)} averaged over the tracks' frames (tracks of at least ``min_len`` frames);
+def measured_tracks(tracks: dict, min_len: int = 10, min_iod: float = 12.0) -> list:
+    """Track ids the real-video jitter is measured on: at least ``min_len`` frames and a median inter-ocular
+    distance of ``min_iod`` pixels (faces of ~35 px and more: smaller ones, and short-lived false detections,
+    say little about temporal stability of faces)."""
+    return [t for t, (fr, lm, _) in tracks.items() if len(fr) >= min_len and np.median(iod(lm)) >= min_iod]
+
+
+def real_jitter(tracks: dict, fused: dict, min_len: int = 10, min_iod: float = 12.0) -> dict[str, float]:
+    """{mode: accel RMS (in % of IOD)} pooled over the frames of the measured tracks (``measured_tracks``);
     IOD from the per-frame prediction (median over the track, robust to blinks and turns)."""
     res = {}
+    keep = set(measured_tracks(tracks, min_len, min_iod))
     for mode, per in fused.items():
         num = den = 0.0
         for tid, (frames, lm, _) in tracks.items():
-            if len(frames) < min_len:
+            if tid not in keep:
                 continue
             norm = float(np.median(iod(lm)))
             for seg in segments(frames):
@@ -171,7 +179,7 @@ def plot_track(tracks: dict, fused: dict, fps: float, path, title: str, point: i
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    tid = max(tracks, key=lambda t: len(tracks[t][0]))
+    tid = max(measured_tracks(tracks) or tracks, key=lambda t: len(tracks[t][0]))
     fr = tracks[tid][0][:frames]
     t = fr / fps
     fig, axes = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True)

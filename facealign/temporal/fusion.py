@@ -27,6 +27,7 @@ from facealign.temporal.one_euro import OneEuroFilter
 from facealign.types import Face
 
 MODES = ("off", "oneeuro", "causal", "offline")
+MAX_SHIFT = 0.15  # face-frame units (the mean shape's box is 1 wide; its inter-ocular distance is 0.61)
 MODEL_FOR_MODE = {"causal": "temporal-causal", "offline": "temporal-offline"}
 
 
@@ -62,7 +63,14 @@ class TemporalModel:
         x[..., :2] = apply_batch(m, lm)
         x[..., 2] = sc
         (out,) = self.session.run(["landmarks"], {"window": x})
-        return apply_batch(invert_batch(m), out.astype(np.float64))
+        out = out.astype(np.float64)
+        # a guard for inputs unlike anything in training (a false detection, a face half out of the frame): the
+        # learned filter may not move a point more than MAX_SHIFT (face-frame units, ~1/4 of the inter-ocular
+        # distance) away from its per-frame prediction; real corrections are a few percent of that
+        d = out - x[:, self.past, :, :2]
+        n = np.linalg.norm(d, axis=-1, keepdims=True)
+        out = x[:, self.past, :, :2] + d * np.minimum(1.0, MAX_SHIFT / np.maximum(n, 1e-12))
+        return apply_batch(invert_batch(m), out)
 
     def refine_sequence(self, lm: np.ndarray, sc: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
         """Refine every frame of one track (T, 68, 2) at once, as the online runtime would (evaluation)."""

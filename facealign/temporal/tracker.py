@@ -3,16 +3,18 @@
 Per frame:
 1. Each active track predicts its box from its previous landmarks (facealign.alignment.crop.upright_box: the
    tight box in the face's upright frame, plus the roll), so the landmark crop follows the face. The box moves
-   through a soft dead band (``follow_box``): small changes, which on a still face are the landmarks' own
-   noise, move it only a little, so the crop stays put and the noise is not fed back into the next frame;
-   changes of more than ``BOX_DEADBAND`` of the face size pass in full, so fast motion is followed at once.
-2. On a key frame (every ``key_interval`` frames), while a track is lost, or while there is no face, the
-   detector runs. Detections are matched to tracks greedily by IoU (centre distance as a fallback for lost
-   tracks, whose box may be stale); matched lost tracks come back with their identity, unmatched detections
-   start new tracks, active tracks no detection confirms become lost.
+   through a dead band (``follow_box``): small changes, which on a still face are the landmarks' own noise,
+   leave it where it is, so the noise is not fed back into the next frame's crop; changes of more than
+   ``BOX_DEADBAND`` of the face size pass in full, so fast motion is followed at once.
+2. The detector runs on key frames (every ``key_interval`` frames), every ``key_interval // 4`` frames while a
+   track is lost (to find it again), and on every frame while there is no face. Detections are matched to
+   tracks greedily by IoU (a near centre also matches: faces move between detections); matched lost tracks
+   come back with their identity, unmatched detections start new tracks, active tracks no detection confirms
+   become lost.
 3. The landmark network runs once, as one batch, on the boxes of all active tracks.
 4. A track whose mean landmark score falls below ``min_score``, or below ``score_drop`` times its usual score
-   (the face left or is covered), becomes lost; a lost track is kept ``max_lost`` frames so a face that comes back after a short occlusion keeps its id.
+   (the face left or is covered), becomes lost; a lost track is kept ``max_lost`` frames, so a face that comes
+   back after a short occlusion keeps its id.
 5. Tracks that converge on the same face are merged (the older id wins); a track, or a new detection, lying
    mostly inside a larger tracked face is a part of that face (a false eye or mouth box) and is dropped.
 """
@@ -53,7 +55,7 @@ class TrackerOptions:
     merge_iou: float = 0.6  # two tracks overlapping this much are one face
     contain: float = 0.6  # a box lying this much (of its own area) inside another face's box is part of it
     redetect_iou: float = 0.5  # on a key frame, a track whose box disagrees more than this takes the detection's
-    min_size: float = 8.0  # boxes smaller than this (pixels) are dropped
+    min_size: float = 16.0  # boxes smaller than this (pixels) are dropped: too small for 68 points
 
 
 @dataclass
@@ -136,10 +138,11 @@ class FaceTracker:
             if t.lost == 0 and t.landmarks is not None:
                 t.box, t.angle = follow_box(t.box, t.angle, t.landmarks)
         active = [t for t in self.tracks if t.lost == 0]
+        since = index - self._last_detection
         need = (
-            index - self._last_detection >= o.key_interval
-            or len(active) < len(self.tracks)
-            or not active
+            since >= o.key_interval
+            or not active  # nobody to follow: look for faces on every frame
+            or (len(active) < len(self.tracks) and since >= max(1, o.key_interval // 4))  # someone to find again
         )
         if need:  # 2. detection and matching
             self._detect(image, index)
