@@ -51,9 +51,10 @@ def python_of(env: str | None, peers_dir: Path) -> Path | None:
 
 
 def run_method(py: Path, runner: str, photos: Path, threads: int, runs: int, warmup: int, mode: str,
-               extra: list[str], timeout: float) -> dict:
+               extra: list[str], timeout: float, max_seconds: float) -> dict:
     cmd = [str(py), str(HERE / "peers" / f"run_speed_{runner}.py"), "--photos", str(photos), "--threads",
-           str(threads), "--runs", str(runs), "--warmup", str(warmup), "--mode", mode, *extra]
+           str(threads), "--runs", str(runs), "--warmup", str(warmup), "--mode", mode,
+           "--max-seconds", str(max_seconds), *extra]
     env = {**os.environ, "PYTHONPATH": str(REPO), "GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "2"}
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(REPO))
@@ -70,8 +71,8 @@ def markdown(results: list[dict], photo_names: list[str], env: dict, runs: int) 
     head = ["method", "version", "threads"] + [n.removesuffix(".jpg").replace("_", " ") for n in photo_names]
     out = [
         f"Speed on this machine ({env['cores']} cores, {env['cpu']}; load average {env['load_avg_1min']} at the start;"
-        f" {env['date_utc']} UTC). Each cell: median ms per photo over {runs} runs after a warm-up, frames/s, and"
-        " [faces found]. Decoding is not timed; each method is pinned to `threads` cores.",
+        f" {env['date_utc']} UTC). Each cell: median ms per photo over {runs} runs after a warm-up (at least 5 for"
+        " methods that need over 10 s per photo), frames/s, and [faces found]. Decoding is not timed; each method is pinned to `threads` cores.",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
@@ -147,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--detector-model", help="time this detector ONNX instead of the shipped one")
     ap.add_argument("--landmarks-model", help="time this landmark ONNX instead of the shipped one")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per method and thread count")
+    ap.add_argument("--max-seconds", type=float, default=10.0,
+                    help="per photo and method: stop after this long (at least 5 runs; slow peers)")
     args = ap.parse_args(argv)
 
     out = Path(args.out)
@@ -173,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             t0 = time.perf_counter()
             r = run_method(py, runner, photos, t, args.runs, args.warmup, mode,
-                           extra + (own if runner == "facealign" else []), args.timeout)
+                           extra + (own if runner == "facealign" else []), args.timeout, args.max_seconds)
             r.update(label=label, threads=t)
             results.append(r)
             sys.stderr.write(f"{label}, {t} thread(s): {r.get('error', 'ok')} ({time.perf_counter() - t0:.0f} s)\n")

@@ -66,3 +66,23 @@ def test_bench_with_shipped_models(capsys):
     )
     assert bench.run(args) == 0
     assert "landmark network alone" in capsys.readouterr().out
+
+
+def test_speed_compare_table_states_versions_threads_and_ratio(tmp_path):
+    import importlib.util
+
+    path = speed.REPO / "benchmarks" / "speed_compare.py"
+    spec = importlib.util.spec_from_file_location("speed_compare", path)
+    sc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sc)
+    env = {"cores": 2, "cpu": "x86_64", "load_avg_1min": 0.1, "date_utc": "2026-01-01 00:00:00"}
+    res = [
+        {"label": "facealign (det 640)", "threads": 1, "version": "0.1.0", "results": {"a.jpg": {"median_ms": 2.0, "faces": 1}}},
+        {"label": "mediapipe face mesh", "threads": 1, "version": "0.10.21", "results": {"a.jpg": {"median_ms": 4.0, "faces": 1}}},
+        {"label": "dlib HOG only", "threads": 1, "error": "not installed (/work/peers/dlib)"},
+    ]
+    md = sc.markdown(res, ["a.jpg"], env, 30)
+    assert "| mediapipe face mesh | 0.10.21 | 1 | 4.0 ms, 250 fps [1] |" in md
+    assert "not installed" in md and "2.00x" in md
+    sc.plot(res, ["a.jpg"], tmp_path / "speed.png")
+    assert (tmp_path / "speed.png").stat().st_size > 1000

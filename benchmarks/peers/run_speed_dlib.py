@@ -32,7 +32,7 @@ def main() -> None:
     def detect(img):
         return len(detector(img, upsample))
 
-    sc.emit("dlib", dlib.__version__, args, sc.measure(images, full if args.mode == "full" else detect, args.runs, args.warmup),
+    sc.emit("dlib", dlib.__version__, args, sc.measure(images, full if args.mode == "full" else detect, args.runs, args.warmup, args.max_seconds),
             note=f"HOG (upsample {upsample}) + 68-point predictor + face chips" if args.mode == "full" else f"HOG (upsample {upsample})")
 
 

@@ -38,7 +38,7 @@ def main() -> None:
         return len(fa.detector.detect(img))
 
     sc.emit("facealign", facealign.__version__, args,
-            sc.measure(images, full if args.mode == "full" else detect, args.runs, args.warmup),
+            sc.measure(images, full if args.mode == "full" else detect, args.runs, args.warmup, args.max_seconds),
             note=("SSD-lite + 68 landmarks (batched) + align" if args.mode == "full" else "SSD-lite detector")
             + f", det size {fa.detector.det_size}")
 

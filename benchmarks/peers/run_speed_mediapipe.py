@@ -42,7 +42,7 @@ def main() -> None:
                 cv2.warpAffine(img, sc.similarity(p5, sc.ARCFACE5), (112, 112))
             return len(faces)
 
-    sc.emit("mediapipe", mp.__version__, args, sc.measure(images, pipeline, args.runs, args.warmup),
+    sc.emit("mediapipe", mp.__version__, args, sc.measure(images, pipeline, args.runs, args.warmup, args.max_seconds),
             note="FaceMesh static (BlazeFace + mesh) + warp" if args.mode == "mesh" else "FaceDetection short-range")
 
 

@@ -21,7 +21,7 @@ def main() -> None:
         grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
         return len(cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24)))
 
-    sc.emit("opencv-haar", cv2.__version__, args, sc.measure(images, pipeline, args.runs, args.warmup),
+    sc.emit("opencv-haar", cv2.__version__, args, sc.measure(images, pipeline, args.runs, args.warmup, args.max_seconds),
             note="Haar frontal face cascade")
 
 
