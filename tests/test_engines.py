@@ -159,12 +159,19 @@ def local_ray(monkeypatch):
     ray.shutdown()
 
 
-def test_ray_engine_gives_the_same_results_as_the_local_engine(folder, tmp_path, local_ray):
+def test_ray_engine_gives_the_same_results_as_the_local_engine(folder, tmp_path, local_ray, monkeypatch):
     _run(folder, tmp_path / "local", jobs=1)
     opts = BatchOptions(out=str(tmp_path / "ray"), extra=dict(FAKES))
     s = run_batch([str(folder)], opts, jobs=2, progress=False, engine="ray")
     assert (s.images, s.failed) == (12, 1)
     assert _outputs(tmp_path / "ray") == _outputs(tmp_path / "local")
+
+    # relative paths mean what they mean on the driver
+    monkeypatch.chdir(tmp_path)
+    s = run_batch(["in"], BatchOptions(out="ray_rel", extra=dict(FAKES)), jobs=1, progress=False, engine="ray")
+    rel = read_results(tmp_path / "ray_rel" / "results.jsonl")
+    first = next(r for r in rel if r["faces"])
+    assert s.images == 12 and first["image"].startswith("in/") and (tmp_path / "ray_rel" / first["faces"][0]["crop"]).is_file()
 
     # resume on the Ray engine: drop the last 4 lines, finish them
     path = tmp_path / "ray" / "results.jsonl"

@@ -33,7 +33,13 @@ def ray_available() -> bool:
 class AlignActor:
     """One model per actor: a FaceAligner (inside ImageJob) built once, then used for every batch."""
 
-    def __init__(self, opts: BatchOptions, names: dict[str, str]) -> None:
+    def __init__(self, opts: BatchOptions, names: dict[str, str], cwd: str) -> None:
+        # relative input and --out paths mean what they mean on the driver (on a cluster: shared storage
+        # mounted at the same path on every node)
+        try:
+            os.chdir(cwd)
+        except OSError:
+            pass
         self.job = ImageJob(opts, names)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +98,7 @@ def iter_results_ray(
     ds = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), 4 * jobs, len(rows) // batch_size + 1)))
     ds = ds.map_batches(
         AlignActor,
-        fn_constructor_args=(opts, names),
+        fn_constructor_args=(opts, names, os.getcwd()),
         batch_size=batch_size,
         batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=jobs),
