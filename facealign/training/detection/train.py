@@ -23,7 +23,7 @@ from facealign.training.detection.data import load_split
 from facealign.training.detection.export import check_onnx, export_onnx
 from facealign.training.detection.loss import detection_loss
 from facealign.training.detection.net import SSDLiteNet, normalise
-from facealign.training.detection.scenes import Scene, SceneParams, compose_scene
+from facealign.training.detection.scenes import SCENE_VERSION, Scene, SceneParams, compose_scene
 from facealign.training.detection.targets import match
 
 
@@ -115,6 +115,9 @@ def train(cfg: DetectorConfig, resume: bool = False, log=print) -> dict[str, flo
         opt.load_state_dict(ck["opt"])
         step, epoch, train_s, best = ck["step"], ck["epoch"], ck["train_s"], ck["best"]
         rng.bit_generator.state = ck["rng"]
+        if ck.get("scene_version", 1) != SCENE_VERSION:
+            # the validation scenes changed with the scene code: old scores are not comparable
+            best = {"ap50": -1.0, "previous": best}
         log(f"resumed at epoch {epoch}, step {step}, {train_s / 60:.1f} min trained, best {best}")
     total_steps = cfg.epochs * cfg.steps_per_epoch
 
@@ -161,7 +164,8 @@ def train(cfg: DetectorConfig, resume: bool = False, log=print) -> dict[str, flo
             torch.save({"net": net.state_dict(), "cfg": cfg.__dict__, "metrics": metrics, "epoch": epoch}, out / "best.pt")
             export_onnx(net, out / "best.onnx")
         torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step, "epoch": epoch, "train_s": train_s,
-                    "best": best, "rng": rng.bit_generator.state, "cfg": cfg.__dict__}, out / "last.tmp")
+                    "best": best, "rng": rng.bit_generator.state, "cfg": cfg.__dict__,
+                    "scene_version": SCENE_VERSION}, out / "last.tmp")
         (out / "last.tmp").replace(out / "last.pt")
         avg = {k: v / max(1, n) for k, v in sums.items()}
         log(f"epoch {epoch} step {step} lr {lr_at(cfg, step, progress()):.2e} trained {train_s / 60:.1f} min "
