@@ -93,13 +93,14 @@ class _FakeSession:
     def run(self, names, feeds):
         x = feeds["input"]
         self.shapes.append(x.shape)
-        s, tb, tk = _synthetic_outputs(x.shape[1], x.shape[2], self.faces)
+        faces = self.faces(x.shape[1], x.shape[2]) if callable(self.faces) else self.faces
+        s, tb, tk = _synthetic_outputs(x.shape[1], x.shape[2], faces)
         return [s[None], tb[None], tk[None]]
 
 
 def _fake_detector(faces_in_input, det_size=640) -> SSDLiteDetector:
     d = SSDLiteDetector.__new__(SSDLiteDetector)
-    d.det_size, d.score_threshold, d.nms_iou, d.max_faces = det_size, 0.5, 0.4, 100
+    d.det_size, d.score_threshold, d.nms_iou, d.max_faces, d.large_faces = det_size, 0.5, 0.4, 100, True
     d.session = _FakeSession(faces_in_input)
     return d
 
@@ -110,11 +111,30 @@ def test_detect_maps_back_to_original_pixels():
     kps = np.array([[110, 75], [130, 75], [120, 88], [112, 97], [128, 97]], float)
     d = _fake_detector([(box, kps)])
     faces = d.detect(np.zeros((960, 1280, 3), np.uint8))
-    assert d.session.shapes == [(1, 480, 640, 3)]
+    assert d.session.shapes[0] == (1, 480, 640, 3)  # then the half-size pass for large faces
     assert len(faces) == 1
     np.testing.assert_allclose(faces[0].box, (box + 0.5) * 2 - 0.5, atol=1e-2)
     np.testing.assert_allclose(faces[0].landmarks5, (kps + 0.5) * 2 - 0.5, atol=1e-2)
     assert 0 <= faces[0].score <= 1
+
+
+def test_large_face_comes_from_the_half_size_pass():
+    # the fake network "sees" a face covering the middle 70 % of whatever input it gets (as a real one would)
+    def face_in(h, w):
+        box = np.array([0.15 * w, 0.15 * h, 0.85 * w, 0.85 * h])
+        c, r = (box[:2] + box[2:]) / 2, (box[2] - box[0]) / 6
+        kps = np.array([c + [-r, -r], c + [r, -r], c, c + [-r, r], c + [r, r]])
+        return [(box, kps)]
+
+    d = _fake_detector(face_in)
+    faces = d.detect(np.zeros((640, 640, 3), np.uint8))
+    assert [s[1:3] for s in d.session.shapes] == [(640, 640), (320, 320)]
+    assert len(faces) == 1  # the fine pass's 448-px box is dropped, the half-size pass's one is kept
+    np.testing.assert_allclose(faces[0].box, [0.15 * 320 * 2 + 0.5, 0.15 * 320 * 2 + 0.5, 0.85 * 320 * 2 + 0.5, 0.85 * 320 * 2 + 0.5], atol=1.0)
+    d.large_faces = False
+    d.session.shapes.clear()
+    d.detect(np.zeros((640, 640, 3), np.uint8))
+    assert len(d.session.shapes) == 1
 
 
 def test_detect_tiny_and_bad_inputs():

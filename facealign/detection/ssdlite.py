@@ -6,6 +6,9 @@ are found at scale 1). The scaled image is padded (bottom/right, black) to a mul
 side is below ``MIN_SIDE`` px cannot hold a detectable face: they return an empty list without running the network.
 Post-processing: decode the anchors (facealign.detection.anchors), keep scores >= ``score_threshold``, greedy NMS,
 map boxes and the 5 points back to the original pixels (0-based pixel centres).
+Large faces: the anchors reach about 300 px, so when the working image is larger than 384 px a second pass runs at
+half the working size (a quarter of the cost) and supplies the faces above ~200 px; the fine pass keeps those up to
+288 px; the two are merged by NMS and by dropping fragments inside a better box (``large_faces=False`` skips it).
 """
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from facealign.types import Face
 
 MIN_SIDE = 8
 PAD = 32
+# faces above LARGE_MAX px (working image) come from the half-size pass, which reports faces above LARGE_MIN
+LARGE_MAX, LARGE_MIN = 288.0, 192.0
 MAX_CANDIDATES = 1000
 
 
@@ -57,7 +62,8 @@ class SSDLiteDetector(Detector):
     name = "ssdlite"
 
     def __init__(self, model: str = "ssdlite-det", det_size: int | None = None, score_threshold: float | None = None,
-                 nms_iou: float = 0.4, max_faces: int = 1000, threads: int | None = None, path: str | None = None) -> None:
+                 nms_iou: float = 0.4, max_faces: int = 1000, threads: int | None = None, path: str | None = None,
+                 large_faces: bool = True) -> None:
         spec = registry.get(model)
         self.det_size = int(det_size or spec.input_size)
         if self.det_size < PAD:
@@ -66,6 +72,7 @@ class SSDLiteDetector(Detector):
         self.score_threshold = float(spec.options.get("score_threshold", 0.5) if score_threshold is None else score_threshold)
         self.nms_iou = nms_iou
         self.max_faces = max_faces
+        self.large_faces = large_faces
         self.session = create_session(path or spec.path, threads)
 
     def detect(self, image: np.ndarray) -> list[Face]:
@@ -81,19 +88,59 @@ class SSDLiteDetector(Detector):
             raise ValueError(f"expected uint8 pixels, got {image.dtype}")
         if min(image.shape[:2]) < MIN_SIDE:
             return []
-        x, scale = preprocess(image, self.det_size)
-        scores, t_box, t_kps = self.session.run(["scores", "boxes", "kps"], {"input": x})
-        pri = priors(x.shape[1], x.shape[2])
-        boxes, sc, kps = postprocess(scores[0], t_box[0], t_kps[0], pri, self.score_threshold, self.nms_iou, self.max_faces)
         h, w = image.shape[:2]
+        boxes, sc, kps, work = self._run(image, self.det_size)
+        if self.large_faces and work > 2 * LARGE_MIN:
+            # faces larger than the biggest anchors (about LARGE_MAX px in the working image) are not localised
+            # well: find them in a second pass at half the working size, where they are in range
+            size = np.max(boxes[:, 2:] - boxes[:, :2], 1) * work / max(h, w) if len(boxes) else np.zeros(0)
+            keep = size <= LARGE_MAX
+            b2, s2, k2, work2 = self._run(image, work // 2)
+            size2 = np.max(b2[:, 2:] - b2[:, :2], 1) * work / max(h, w) if len(b2) else np.zeros(0)
+            keep2 = size2 >= LARGE_MIN
+            boxes = np.concatenate([boxes[keep], b2[keep2]])
+            sc = np.concatenate([sc[keep], s2[keep2]])
+            kps = np.concatenate([kps[keep], k2[keep2]])
+            sel = merge_boxes(boxes, sc, self.nms_iou)
+            boxes, sc, kps = boxes[sel], sc[sel], kps[sel]
         faces = []
         for b, s, k in zip(boxes, sc, kps):
-            # input pixel centres map back by (x + 0.5) / scale - 0.5
-            bo = (b.astype(np.float64) + 0.5) / scale - 0.5
-            ko = (k.astype(np.float64) + 0.5) / scale - 0.5
+            bo = b.copy()
             bo[[0, 2]] = np.clip(bo[[0, 2]], -0.5, w - 0.5)
             bo[[1, 3]] = np.clip(bo[[1, 3]], -0.5, h - 0.5)
             if bo[2] - bo[0] < 1 or bo[3] - bo[1] < 1:
                 continue
-            faces.append(Face(box=bo, score=float(s), landmarks5=ko))
-        return faces
+            faces.append(Face(box=bo, score=float(s), landmarks5=k.astype(np.float64)))
+        return faces[: self.max_faces]
+
+    def _run(self, image: np.ndarray, det_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """One pass: (boxes, scores, points) in original pixels, and the long side of the working image."""
+        x, scale = preprocess(image, det_size)
+        scores, t_box, t_kps = self.session.run(["scores", "boxes", "kps"], {"input": x})
+        pri = priors(x.shape[1], x.shape[2])
+        boxes, sc, kps = postprocess(scores[0], t_box[0], t_kps[0], pri, self.score_threshold, self.nms_iou, self.max_faces)
+        # input pixel centres map back by (x + 0.5) / scale - 0.5
+        boxes = (boxes.astype(np.float64) + 0.5) / scale - 0.5
+        kps = (kps.astype(np.float64) + 0.5) / scale - 0.5
+        return boxes, sc, kps, int(round(max(image.shape[:2]) * scale))
+
+
+def merge_boxes(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, inside: float = 0.7) -> np.ndarray:
+    """Indices kept when merging two passes: NMS, then drop a box lying mostly (``inside`` of its area) within a
+    higher-scoring kept box (a fragment of a large face found by the fine pass)."""
+    keep = nms(boxes, scores, iou_threshold)
+    out: list[int] = []
+    for i in keep:
+        b = boxes[i]
+        area = max(1e-9, (b[2] - b[0]) * (b[3] - b[1]))
+        frag = False
+        for j in out:
+            c = boxes[j]
+            iw = min(b[2], c[2]) - max(b[0], c[0])
+            ih = min(b[3], c[3]) - max(b[1], c[1])
+            if iw > 0 and ih > 0 and iw * ih / area >= inside:
+                frag = True
+                break
+        if not frag:
+            out.append(int(i))
+    return np.asarray(out, dtype=np.int64)
