@@ -118,7 +118,7 @@ def test_detect_maps_back_to_original_pixels():
     assert 0 <= faces[0].score <= 1
 
 
-def test_large_face_comes_from_the_half_size_pass():
+def test_large_face_comes_from_the_coarse_pass():
     # the fake network "sees" a face covering the middle 70 % of whatever input it gets (as a real one would)
     def face_in(h, w):
         box = np.array([0.15 * w, 0.15 * h, 0.85 * w, 0.85 * h])
@@ -128,9 +128,11 @@ def test_large_face_comes_from_the_half_size_pass():
 
     d = _fake_detector(face_in)
     faces = d.detect(np.zeros((640, 640, 3), np.uint8))
-    assert [s[1:3] for s in d.session.shapes] == [(640, 640), (320, 320)]
-    assert len(faces) == 1  # the fine pass's 448-px box is dropped, the half-size pass's one is kept
-    np.testing.assert_allclose(faces[0].box, [0.15 * 320 * 2 + 0.5, 0.15 * 320 * 2 + 0.5, 0.85 * 320 * 2 + 0.5, 0.85 * 320 * 2 + 0.5], atol=1.0)
+    assert [s[1:3] for s in d.session.shapes] == [(640, 640), (224, 224)]  # 640 // 3 = 213, padded to 224
+    assert len(faces) == 1  # the fine pass's 448-px box is dropped, the third-size pass's one is kept
+    k = 213 / 640
+    expected = (np.array([0.15, 0.15, 0.85, 0.85]) * 224 + 0.5) / k - 0.5
+    np.testing.assert_allclose(faces[0].box, expected, atol=0.05)
     d.large_faces = False
     d.session.shapes.clear()
     d.detect(np.zeros((640, 640, 3), np.uint8))
