@@ -2,8 +2,10 @@
 
 ``open_frames(path)`` returns a ``FrameSource``: iterate it for ``Frame(index, time, image)`` tuples (time in
 seconds, image BGR uint8). Frames are decoded one at a time (FFmpeg threads, a small read-ahead queue), so
-memory stays flat on long videos. A corrupt or truncated video is read up to the damage: iteration ends there
-and ``source.error`` says what happened (no exception). Opening something that is not a video at all raises
+memory stays flat on long videos. A truncated video, or one whose data cannot be demuxed, is read up to the
+damage: iteration ends there and ``source.error`` says what happened (no exception). Frames FFmpeg can only
+decode with error concealment (damaged data inside the stream) are still delivered and also reported in
+``source.error``. Opening something that is not a video at all raises
 ``VideoError`` with a one-line reason.
 
 ``VideoWriter`` encodes BGR frames to MP4 (H.264 if FFmpeg has libx264, else MPEG-4 part 2) into a temporary
@@ -107,6 +109,7 @@ class VideoFileSource(FrameSource):
         self.height = self._stream.codec_context.height
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.corrupt: list[int] = []  # frames FFmpeg decoded from damaged data (with error concealment)
 
     def _decode(self, out: queue.Queue) -> None:
         """Decoder thread: puts Frames, then None; an FFmpeg error becomes ``self.error``."""
@@ -117,6 +120,8 @@ class VideoFileSource(FrameSource):
                 if self._stop.is_set() or (self.max_frames is not None and index >= self.max_frames):
                     break
                 t = float(frame.pts * tb) if frame.pts is not None and tb else index / self.fps
+                if getattr(frame, "is_corrupt", False):
+                    self.corrupt.append(index)
                 img = frame.to_ndarray(format="bgr24")
                 while not self._stop.is_set():
                     try:
@@ -154,6 +159,10 @@ class VideoFileSource(FrameSource):
                 yield Frame(item.index, max(0.0, item.time - start_offset), item.image)
         finally:
             self.close()
+        if self.corrupt and self.error is None:
+            c = self.corrupt
+            self.error = (f"{self.path}: video damaged: {len(c)} corrupt frame(s) from frame {c[0]}"
+                          " (decoded with FFmpeg's error concealment; their landmarks may be wrong)")
         expected = self.frame_count
         if self.error is None and expected and self.frames_read < expected * 0.98 - 1:
             # a truncated file often ends without a decoder error: compare with the header's frame count

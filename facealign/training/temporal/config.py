@@ -50,6 +50,7 @@ class NetConfig:
     offline_future: int = 6
     hidden: int = 64
     kernel: int = 5
+    correction: bool = False  # a free per-point correction besides the filter (see net.py)
 
 
 @dataclass

@@ -10,7 +10,9 @@ per-point score, for T = past + 1 + future frames; the current frame is at index
     output_k = sum_t (e_current + a_k - mean_t a_k)[t] * points_k[t] + delta_k / 20
 
 i.e. per point an adaptive linear filter over the window whose weights sum to one (so it commutes with moving
-the face: it can average noise on a still face and extrapolate on a moving one), plus a small correction.
+the face: it can average noise on a still face and extrapolate on a moving one), plus, if ``correction``, a
+small free correction. The shipped models have no correction term: it learns to fix the per-frame model's bias
+on the synthetic sequences, which need not carry over to real video, while a filter cannot move a still face.
 Residual: at initialisation the net returns the per-frame prediction unchanged. The causal variant has
 future = 0 (it cannot see the future by construction: the future is not in its input).
 """
@@ -26,9 +28,10 @@ SHAPE_SCALE = 5.0
 
 
 class TemporalNet(nn.Module):
-    def __init__(self, past: int, future: int = 0, hidden: int = 64, kernel: int = 5) -> None:
+    def __init__(self, past: int, future: int = 0, hidden: int = 64, kernel: int = 5, correction: bool = False) -> None:
         super().__init__()
         self.past, self.future = int(past), int(future)
+        self.correction = bool(correction)
         t = self.past + 1 + self.future
         layers: list[nn.Module] = []
         ch = 68 * 3
@@ -62,7 +65,7 @@ class TemporalNet(nn.Module):
         a = out[..., 2:]
         a = a - a.mean(-1, keepdim=True)  # the filter's weights sum to one: e_current + (zero-sum part)
         filtered = cur + torch.einsum("nkt,ntkc->nkc", a, pts - cur[:, None])
-        return filtered + out[..., :2] / MOTION_SCALE
+        return filtered + out[..., :2] / MOTION_SCALE if self.correction else filtered
 
 
 def export_onnx(net: TemporalNet, path, opset: int = 17) -> float:

@@ -63,7 +63,7 @@ def train_one(cfg: TrainConfig, past: int, future: int, train: dict, val: dict, 
     """Train one variant (causal: future = 0; offline: future > 0); returns the net and its val metrics."""
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    net = TemporalNet(past, future, cfg.net.hidden, cfg.net.kernel)
+    net = TemporalNet(past, future, cfg.net.hidden, cfg.net.kernel, cfg.net.correction)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps))
