@@ -115,7 +115,7 @@ def plot(results: list[dict], photo_names: list[str], path: Path) -> None:
     threads = sorted({r["threads"] for r in results})
     ok = [r for r in results if "results" in r]
     labels = list(dict.fromkeys(r["label"] for r in ok))
-    fig, axes = plt.subplots(1, len(threads), figsize=(7 * len(threads), 4.8), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(threads), figsize=(7 * len(threads), 5.4), squeeze=False, sharey=True)
     width = 0.8 / max(1, len(labels))
     x = np.arange(len(photo_names))
     for ax, t in zip(axes[0], threads):
@@ -130,9 +130,10 @@ def plot(results: list[dict], photo_names: list[str], path: Path) -> None:
         ax.set_title(f"{t} thread(s)")
         ax.grid(axis="y", alpha=0.3, which="both")
     axes[0][0].set_ylabel("frames / second (log scale, higher is better)")
-    axes[0][-1].legend(fontsize=7, loc="upper right")
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=8, loc="lower center", ncol=4, frameon=False)
     fig.suptitle("Face pipelines on the same photos, CPU")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
