@@ -18,8 +18,9 @@ def run(args: argparse.Namespace) -> int:
     if args.export_dir:
         cfg.export_dir = args.export_dir
     results = train(cfg)
-    for tag, m in results.items():
-        print(tag, {k: round(v, 4) for k, v in m[tag].items()})
+    for tag in ("causal", "offline"):
+        print(tag, {k: round(float(v), 4) for k, v in results[tag][tag].items()})
+    print("one euro (tuned on training sequences):", results["one_euro"]["best"])
     return 0
 
 

@@ -127,7 +127,15 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
     val_data = cached_sequences("val", root, cfg.data.val, cfg.data.val_sequences, sq, model_path,
                                 cfg.data.cache_dir, cfg.seed + 1, progress)
     log(f"sequences: train {train_data['pred'].shape}, val {val_data['pred'].shape}")
-    results = {}
+    # the One Euro baseline, tuned on the same training sequences (the runtime defaults live in
+    # facealign/temporal/one_euro.py; compare with the result logged here when the per-frame model changes)
+    from facealign.evaluation.video_eval import tune_one_euro
+
+    sub = {k: (v[:300] if getattr(v, "ndim", 0) else v) for k, v in train_data.items()}
+    best, rows = tune_one_euro(sub, cutoffs=(0.1, 0.3, 1.0), betas=(3.0, 10.0, 20.0, 40.0))
+    log(f"one euro tuned on 300 training sequences: {best} (rows: min_cutoff, beta, jitter ratio, nme ratio, lag): "
+        + "; ".join(" ".join(f"{x:.3g}" for x in r) for r in rows))
+    results = {"one_euro": {"best": best}}
     export_dir = Path(cfg.export_dir)
     export_dir = export_dir if export_dir.is_absolute() else repo / export_dir
     for tag, past, future in (("causal", cfg.net.past, 0), ("offline", cfg.net.offline_past, cfg.net.offline_future)):
