@@ -284,6 +284,8 @@ def run_batch(
                 bar.set_postfix(faces=summary.faces, errors=summary.failed, refresh=False)
         finally:
             bar.close()
+        if summary.skipped:  # a resumed run appended after the earlier lines: restore input order
+            writer.reorder([i.path for i in items])
     summary.seconds = time.perf_counter() - t0
     return summary
 

@@ -158,3 +158,15 @@ def test_fast_mode_rejects_templates_that_need_68_points(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         _run("align", tmp_path, "--out", tmp_path / "o", "--fast", "--template", "mean68")
     assert e.value.code == 2 and "needs the 68 landmarks" in capsys.readouterr().err
+
+
+def test_resume_retries_failed_inputs_and_keeps_one_line_per_input_in_order(photos, tmp_path):
+    out = tmp_path / "out"
+    late = tmp_path / "late.png"  # missing on the first run, present on the resume
+    inputs = [photos / "two.png", late, photos / "none.jpg"]
+    assert _run("align", *inputs, "--out", out, "-q") == 1
+    cv2.imwrite(str(late), squares_image([(40, 40, 70)]))
+    assert _run("align", *inputs, "--out", out, "-q", "--resume") == 0
+    recs = read_results(out / "results.jsonl")
+    assert [r["image"] for r in recs] == [str(p) for p in inputs]
+    assert all(r["error"] is None for r in recs) and len(recs[1]["faces"]) == 1

@@ -2,7 +2,8 @@
 
 Each line is written with a single ``write`` of the complete line followed by fsync, after the crops and the
 overlay of that image are in place, so a line means "this input is done". On resume a trailing partial line
-(a crash mid-write) is cut off and the inputs named in complete lines are skipped.
+(a crash mid-write) and the lines of inputs that failed (they are retried) are dropped, the inputs named in the
+remaining lines are skipped, and when the run completes the file is rewritten in input order: one line per input.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from facealign.io.atomic import write_bytes_atomic
+
 
 class ResultsWriter:
     """Appends result lines to ``path``; ``done`` holds the inputs already recorded (for --resume)."""
@@ -18,18 +21,29 @@ class ResultsWriter:
     def __init__(self, path: str | os.PathLike, resume: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.done: dict[str, dict[str, Any]] = {}
+        self.done: dict[str, dict[str, Any]] = {}  # inputs read successfully: skipped on resume
+        self.records: dict[str, dict[str, Any]] = {}  # every input's latest record
         if resume and self.path.exists():
             self.done = _read_complete_lines(self.path)
+            self.records = dict(self.done)
+            write_bytes_atomic(self.path, b"".join(_line(r) for r in self.records.values()))
         elif self.path.exists():
             self.path.unlink()
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
     def write(self, record: dict[str, Any]) -> None:
-        line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
-        os.write(self._fd, line)
+        os.write(self._fd, _line(record))
         os.fsync(self._fd)
-        self.done[record["image"]] = record
+        self.records[record["image"]] = record
+        if record.get("error") is None:
+            self.done[record["image"]] = record
+
+    def reorder(self, order: list[str]) -> None:
+        """Rewrite the file atomically with one line per input, in ``order`` (after a resumed run)."""
+        lines = [_line(self.records[p]) for p in order if p in self.records]
+        os.close(self._fd)
+        write_bytes_atomic(self.path, b"".join(lines))
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -43,12 +57,13 @@ class ResultsWriter:
         self.close()
 
 
+def _line(record: dict[str, Any]) -> bytes:
+    return (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def _read_complete_lines(path: Path) -> dict[str, dict[str, Any]]:
     raw = path.read_bytes()
-    end = raw.rfind(b"\n") + 1
-    if end < len(raw):  # cut a partial last line left by a crash
-        with open(path, "r+b") as f:
-            f.truncate(end)
+    end = raw.rfind(b"\n") + 1  # a partial last line left by a crash is ignored (and dropped by the rewrite)
     done: dict[str, dict[str, Any]] = {}
     for line in raw[:end].splitlines():
         if not line.strip():
