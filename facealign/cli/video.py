@@ -120,9 +120,14 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         fa = make_aligner(args)
+        fa.detector, fa.landmark_model  # load the models now: a missing file fails here, not mid-video
         frames_iter = track_frames(fa, src, temporal=args.temporal, key_interval=args.key_interval,
                                    max_lost=args.max_lost, fps=src.fps)
-    except (FileNotFoundError, KeyError, ValueError) as e:
+    except FileNotFoundError as e:  # a model file is missing
+        sys.stderr.write(f"facealign: error: {e}\n")
+        src.close()
+        return 1
+    except (KeyError, ValueError) as e:
         sys.stderr.write(f"facealign: error: {e}\n")
         src.close()
         return 2
