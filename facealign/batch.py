@@ -34,6 +34,7 @@ class BatchOptions:
     det_threshold: float | None = None
     fast: bool = False  # no 68-point network: align on the detector's 5 points
     refine: bool = False
+    verify: float = 0.3  # second-stage check of detections by the landmark confidence (0: off)
     fit3d: bool = False
     camera: str = "weak_perspective"
     focal: float | None = None
@@ -145,6 +146,7 @@ def make_aligner(opts: BatchOptions):
         det_size=opts.det_size,
         det_threshold=opts.det_threshold,
         refine=opts.refine,
+        verify=opts.verify,
         threads=opts.threads,
     )
 

@@ -170,3 +170,17 @@ def test_resume_retries_failed_inputs_and_keeps_one_line_per_input_in_order(phot
     recs = read_results(out / "results.jsonl")
     assert [r["image"] for r in recs] == [str(p) for p in inputs]
     assert all(r["error"] is None for r in recs) and len(recs[1]["faces"]) == 1
+
+
+def test_detections_with_low_landmark_confidence_are_dropped():
+    class Unsure(MeanShapeLandmarks):
+        def predict(self, image, boxes, angles=None):
+            lm, sc = super().predict(image, boxes, angles)
+            sc[1:] = 0.1  # every face but the first looks like clutter to the landmark network
+            return lm, sc
+
+    img = squares_image([(20, 30, 60), (150, 40, 80)])
+    assert len(FaceAligner(BrightSquareDetector(), Unsure()).detect(img)) == 1
+    assert len(FaceAligner(BrightSquareDetector(), Unsure(), verify=0).detect(img)) == 2
+    # given boxes are never dropped
+    assert len(FaceAligner(BrightSquareDetector(), Unsure()).landmarks_for_boxes(img, [[0, 0, 50, 50]] * 2)) == 2
