@@ -61,6 +61,14 @@ def negative_images(data_root: Path, n: int = 100, seed: int = 7) -> list[np.nda
                 if p is not None:
                     patches.append(p)
     rng = np.random.default_rng(seed)
+    # draw patches without replacement (cycling through shuffled passes) so no patch repeats more than needed
+    pool: list[int] = []
+
+    def next_patch() -> np.ndarray:
+        if not pool:
+            pool.extend(rng.permutation(len(patches)).tolist())
+        return patches[pool.pop()]
+
     out = []
     for _ in range(n):
         canvas = np.zeros((480, 640, 3), np.uint8)
@@ -69,7 +77,7 @@ def negative_images(data_root: Path, n: int = 100, seed: int = 7) -> list[np.nda
         ys = np.linspace(0, 480, k + 1).astype(int)
         for i in range(k):
             for j in range(k):
-                p = patches[rng.integers(len(patches))]
+                p = next_patch()
                 canvas[ys[i] : ys[i + 1], xs[j] : xs[j + 1]] = cv2.resize(p, (xs[j + 1] - xs[j], ys[i + 1] - ys[i]))
         out.append(canvas)
     return out
