@@ -22,6 +22,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--limit", type=int, default=0, help="only the first N images of each labelled set")
     p.add_argument("--scenes", type=int, default=300)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--verify", type=float, default=0.0, metavar="T",
+                   help="evaluate what `facealign align` runs: detections followed by the landmark network's check"
+                   " (mean landmark confidence >= T, e.g. 0.3); latency then includes the landmarks")
     p.add_argument("--draw", type=Path, default=None, help="also draw detections on the wild photos into DIR")
     p.add_argument("--out", type=Path, default=None, help="write metrics.json here")
     p.set_defaults(func=run)
@@ -49,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
     from facealign.evaluation.detector_eval import evaluate_detector
 
     det = SSDLiteDetector(det_size=args.det_size, score_threshold=0.05, threads=args.threads, path=args.model)
+    if args.verify > 0:
+        from facealign.evaluation.detector_eval import VerifiedDetector
+
+        det = VerifiedDetector(det, args.verify, threads=args.threads)
     res = evaluate_detector(det, args.data_root, args.cache_dir, args.fppi, args.limit, args.scenes)
     print(json.dumps(res, indent=2))
     if args.out:

@@ -22,6 +22,19 @@ from facealign.detection.base import Detector
 from facealign.detection.nms import iou_matrix
 from facealign.evaluation.detection_metrics import average_precision, match_image, threshold_for_fppi
 
+class VerifiedDetector(Detector):
+    """The detector followed by the pipeline's landmark check (FaceAligner ``verify``): what `align` keeps."""
+
+    def __init__(self, detector: Detector, verify: float, threads: int | None = None) -> None:
+        from facealign.pipeline import FaceAligner
+
+        self.name = f"{detector.name}+verify{verify:g}"
+        self.fa = FaceAligner(detector=detector, verify=verify, threads=threads)
+
+    def detect(self, image: np.ndarray) -> list:
+        return self.fa.detect(image)
+
+
 SETS = {"ytf68_val": "ytf68/val", "mtfl_val_aflw": "mtfl:val.txt"}
 
 
