@@ -35,6 +35,7 @@ class BatchOptions:
     fast: bool = False  # no 68-point network: align on the detector's 5 points
     refine: bool = False
     verify: float = 0.3  # second-stage check of detections by the landmark confidence (0: off)
+    tta: bool = True  # mirrored second landmark pass, averaged
     fit3d: bool = False
     camera: str = "weak_perspective"
     focal: float | None = None
@@ -147,6 +148,7 @@ def make_aligner(opts: BatchOptions):
         det_threshold=opts.det_threshold,
         refine=opts.refine,
         verify=opts.verify,
+        tta=opts.tta,
         threads=opts.threads,
     )
 

@@ -34,6 +34,8 @@ class FaceAligner:
             cascaded detectors): on ground-truth faces fewer than 0.5% score below 0.3, while the detector's
             false positives on clutter mostly score 0.1-0.3. Halved for faces under 24 px (see _verify_at).
             Not applied to given boxes.
+        tta: average the landmark network over the crop and its mirror image (about 4% lower error for twice
+            the landmark time; video tracking turns it off, its temporal fusion does more for less).
         threads: onnxruntime intra-op threads per model (default: FACEALIGN_THREADS or the core count).
 
     Models are loaded on first use, so e.g. landmark-only use never loads the detector.
@@ -48,6 +50,7 @@ class FaceAligner:
         det_threshold: float | None = None,
         refine: bool = False,
         verify: float = 0.3,
+        tta: bool = True,
         threads: int | None = None,
     ) -> None:
         self._detector_arg = detector
@@ -56,6 +59,7 @@ class FaceAligner:
         self.det_threshold = det_threshold
         self.refine = refine
         self.verify = verify
+        self.tta = tta
         self.threads = threads
         self._detector: Detector | None = detector if isinstance(detector, Detector) else None
         self._landmarks: LandmarkModel | None = landmarks if isinstance(landmarks, LandmarkModel) else None
@@ -84,7 +88,8 @@ class FaceAligner:
             from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
             name = self._landmarks_arg if isinstance(self._landmarks_arg, str) else None
-            self._landmarks = ONNXLandmarks(name, threads=self.threads) if name else ONNXLandmarks(threads=self.threads)
+            kw = {"threads": self.threads, "flip_tta": self.tta}
+            self._landmarks = ONNXLandmarks(name, **kw) if name else ONNXLandmarks(**kw)
         return self._landmarks
 
     # -- public API ------------------------------------------------------------------------------

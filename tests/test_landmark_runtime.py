@@ -1,6 +1,8 @@
 """The landmark runtime (ONNXLandmarks) on the shipped model: shapes, batching, geometry, accuracy on real faces."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,22 @@ def test_accuracy_on_held_out_afw(model):
         iod = np.linalg.norm(r.points[36] - r.points[45])
         errs.append(np.linalg.norm(lm[0] - r.points, axis=1).mean() / iod)
     assert np.mean(errs) < 0.15
+
+
+def test_flip_tta_is_mirror_consistent():
+    """With the mirrored pass, predicting a mirrored image gives the mirrored points (up to float error)."""
+    import cv2
+
+    from facealign.alignment.points import flip_points
+    from facealign.landmarks.onnx_landmarks import ONNXLandmarks
+
+    img = cv2.imread(str(Path(__file__).resolve().parents[1] / "samples" / "astronaut.jpg"))
+    box = np.array([177.0, 86.0, 268.0, 174.0])
+    m = ONNXLandmarks(flip_tta=True, threads=1)
+    a, sa = m.predict(img, box[None])
+    w = img.shape[1]
+    fbox = np.array([w - 1 - box[2], box[1], w - 1 - box[0], box[3]])
+    b, sb = m.predict(np.ascontiguousarray(img[:, ::-1]), fbox[None])
+    assert np.abs(flip_points(b[0], w) - a[0]).max() < 0.05
+    single = ONNXLandmarks(threads=1).predict(img, box[None])[0]
+    assert np.abs(single - a).max() > 0  # the mirrored pass changes the answer

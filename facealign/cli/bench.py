@@ -22,6 +22,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--folder", metavar="DIR", help="also time the photos of this folder (up to 20, as they are)")
     p.add_argument("--det-size", type=int, help="detector working size, long side in pixels (default: the model's, 640)")
     p.add_argument("--no-3d", action="store_true", help="skip the 3D fit stage")
+    p.add_argument("--no-tta", action="store_true", help="one landmark pass per face, as `align --no-tta` (default: with the mirrored pass)")
     p.add_argument("--detector-model", metavar="ONNX", help="time this detector ONNX file instead of the shipped one")
     p.add_argument("--landmarks-model", metavar="ONNX", help="time this landmark ONNX file instead of the shipped one")
     p.add_argument("--batches", type=int, nargs="*", default=[1, 8, 32],
@@ -57,19 +58,20 @@ def run(args: argparse.Namespace, make_aligner=None) -> int:
         rows = speed.run_benchmark(
             photos, tuple(args.threads), args.runs, args.warmup, fit3d=False if args.no_3d else None,
             make_aligner=make_aligner, detector_path=args.detector_model, landmarks_path=args.landmarks_model,
-            det_size=args.det_size, progress=say,
+            det_size=args.det_size, progress=say, tta=not args.no_tta,
         )
     except FileNotFoundError as e:
         sys.stderr.write(f"facealign: error: {e}\n")
         return 1
     env = speed.environment()
-    print(f"facealign bench: {env['cores']} cores ({env['cpu']}), load average {env['load_avg_1min']}, "
+    print(f"facealign bench: landmarks {'one pass' if args.no_tta else 'with the mirrored pass (--no-tta: one)'}; "
+          f"{env['cores']} cores ({env['cpu']}), load average {env['load_avg_1min']}, "
           f"onnxruntime {env['onnxruntime']}, OpenCV {env['opencv']}; times in ms, median of {args.runs} runs")
     print(speed.format_table(rows))
     batches = {}
     if args.batches and make_aligner is None:
         for t in args.threads:
-            fa = speed._default_aligner(t, None, args.landmarks_model)
+            fa = speed._default_aligner(t, None, args.landmarks_model, tta=False)  # the network alone
             model = fa.landmark_model
             if model is not None and hasattr(model, "session"):
                 batches[t] = speed.landmark_batches(model, t, tuple(args.batches))

@@ -53,7 +53,9 @@ def make_aligner(args: argparse.Namespace):
     """The FaceAligner of a video run (a module-level factory so tests can substitute models)."""
     from facealign.pipeline import FaceAligner
 
-    return FaceAligner(det_size=args.det_size, det_threshold=args.det_threshold, refine=args.refine, threads=args.threads)
+    return FaceAligner(
+        det_size=args.det_size, det_threshold=args.det_threshold, refine=args.refine, tta=False, threads=args.threads
+    )
 
 
 def face_record(f, fit3d: bool) -> dict:

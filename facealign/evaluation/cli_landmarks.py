@@ -34,6 +34,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--compare", action="append", default=[], metavar="LABEL=FILE",
                    help="another method's predictions file (same JSON format) to score and plot alongside (repeatable)")
     p.add_argument("--method", default="facealign", help="label of our method in tables and plots")
+    p.add_argument("--no-tta", action="store_true", help="one landmark pass per face (no mirrored second pass)")
     p.set_defaults(func=run)
 
 
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     from facealign.pipeline import FaceAligner
 
-    fa = FaceAligner()
+    fa = FaceAligner(tta=not args.no_tta)
     rows, all_metrics, curves = [], {}, {}
     pose_tables = []
     for spec in specs:

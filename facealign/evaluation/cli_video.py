@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
     if "real" in parts:
         from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
-        fa = FaceAligner(landmarks=ONNXLandmarks(path=lm_path) if args.landmark_model else None)
+        fa = FaceAligner(landmarks=ONNXLandmarks(path=lm_path) if args.landmark_model else None, tta=False)
         res["real"] = real(args, models, one_euro, fa)
     if "speed" in parts:
         res["speed"] = speed(args)

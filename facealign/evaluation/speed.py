@@ -169,7 +169,8 @@ def time_photo(aligner, photo: Photo, runs: int, warmup: int, fit3d: bool) -> tu
     return n_faces, times
 
 
-def _default_aligner(threads: int, detector_path: str | None, landmarks_path: str | None, det_size: int | None = None):
+def _default_aligner(threads: int, detector_path: str | None, landmarks_path: str | None, det_size: int | None = None,
+                     tta: bool = True):
     from facealign.pipeline import FaceAligner
 
     det = lmk = None
@@ -180,8 +181,8 @@ def _default_aligner(threads: int, detector_path: str | None, landmarks_path: st
     if landmarks_path:
         from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
-        lmk = ONNXLandmarks(path=landmarks_path, threads=threads)
-    return FaceAligner(det, lmk, threads=threads, det_size=det_size)
+        lmk = ONNXLandmarks(path=landmarks_path, threads=threads, flip_tta=tta)
+    return FaceAligner(det, lmk, threads=threads, det_size=det_size, tta=tta)
 
 
 def run_benchmark(
@@ -195,6 +196,7 @@ def run_benchmark(
     landmarks_path: str | None = None,
     det_size: int | None = None,
     progress: Callable[[str], None] | None = None,
+    tta: bool = True,
 ) -> list[Row]:
     """One Row per photo x thread count. ``make_aligner(threads)`` replaces the shipped models (tests)."""
     fit3d = _has_face3d() if fit3d is None else fit3d
@@ -202,7 +204,7 @@ def run_benchmark(
     try:
         for t in threads:
             pin_threads(t)
-            aligner = make_aligner(t) if make_aligner else _default_aligner(t, detector_path, landmarks_path, det_size)
+            aligner = make_aligner(t) if make_aligner else _default_aligner(t, detector_path, landmarks_path, det_size, tta)
             for ph in photos:
                 if progress:
                     progress(f"{ph.name} {ph.width}x{ph.height}, {t} thread(s)")
