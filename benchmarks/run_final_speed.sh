@@ -11,6 +11,7 @@ echo "load before: $(cat /proc/loadavg)" | tee "$out/load.txt"
 # 1) per-stage latency and pipeline fps (default and a 320 px detector working size)
 "$py" -m facealign.cli.main bench -q --json "$out/bench.json" | tee "$out/bench.txt"
 "$py" -m facealign.cli.main bench -q --det-size 320 --no-3d --batches --json "$out/bench_det320.json" | tee "$out/bench_det320.txt"
+"$py" -m facealign.cli.main bench -q --det-size 320 --no-3d --no-tta --batches --json "$out/bench_det320_notta.json" | tee "$out/bench_det320_notta.txt"
 # 2) against the peers (needs benchmarks/peers/setup_peers.sh dlib mediapipe opencv)
 "$py" benchmarks/speed_compare.py --out "$out/speed" | tail -n 3
 # 3) int8 quantisation: speed and NME change (quantised files stay in /work/cache/speed/quant)

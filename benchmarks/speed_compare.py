@@ -28,6 +28,7 @@ from facealign.evaluation import speed  # noqa: E402
 METHODS = [
     ("facealign (det 640)", "facealign", None, "full", []),
     ("facealign (det 320)", "facealign", None, "full", ["--det-size", "320"]),
+    ("facealign (det 320, --no-tta)", "facealign", None, "full", ["--det-size", "320", "--no-tta"]),
     ("facealign detector only (det 640)", "facealign", None, "detect", []),
     ("mediapipe face mesh", "mediapipe", "mediapipe", "mesh", []),
     ("mediapipe face detection", "mediapipe", "mediapipe", "detect", []),

@@ -25,8 +25,10 @@ def main() -> None:
     if args.landmarks_model:
         from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
-        lmk = ONNXLandmarks(path=args.landmarks_model, threads=args.threads)
-    fa = FaceAligner(det, lmk if args.mode == "full" else False, threads=args.threads, det_size=args.det_size)
+        lmk = ONNXLandmarks(path=args.landmarks_model, threads=args.threads, flip_tta=not args.no_tta)
+    fa = FaceAligner(
+        det, lmk if args.mode == "full" else False, threads=args.threads, det_size=args.det_size, tta=not args.no_tta
+    )
     images = {p.name: cv2.imread(str(p), cv2.IMREAD_COLOR) for p in sc.photos(args.photos)}
 
     def full(img):

@@ -29,6 +29,7 @@ def parse_args(modes: tuple[str, ...]) -> argparse.Namespace:
     p.add_argument("--detector-model")  # facealign only: time an ONNX file other than the shipped one
     p.add_argument("--landmarks-model")
     p.add_argument("--det-size", type=int)  # facealign only: detector working size (long side)
+    p.add_argument("--no-tta", action="store_true")  # facealign only: one landmark pass (no mirrored pass)
     return p.parse_args()
 
 
