@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-DEFAULT_MIN_CUTOFF = 0.3
+DEFAULT_MIN_CUTOFF = 0.1
 DEFAULT_BETA = 20.0
 DEFAULT_D_CUTOFF = 1.0
 
