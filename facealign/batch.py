@@ -34,7 +34,7 @@ class BatchOptions:
     det_threshold: float | None = None
     fast: bool = False  # no 68-point network: align on the detector's 5 points
     refine: bool = False
-    verify: float = 0.3  # second-stage check of detections by the landmark confidence (0: off)
+    verify: float = 0.4  # second-stage check of detections by the landmark confidence (0: off)
     tta: bool = True  # mirrored second landmark pass, averaged
     fit3d: bool = False
     camera: str = "weak_perspective"

@@ -24,7 +24,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--verify", type=float, default=0.0, metavar="T",
                    help="evaluate what `facealign align` runs: detections followed by the landmark network's check"
-                   " (mean landmark confidence >= T, e.g. 0.3); latency then includes the landmarks")
+                   " (mean landmark confidence >= T, e.g. 0.4 as align); latency then includes the landmarks")
     p.add_argument("--draw", type=Path, default=None, help="also draw detections on the wild photos into DIR")
     p.add_argument("--out", type=Path, default=None, help="write metrics.json here")
     p.set_defaults(func=run)

@@ -66,8 +66,10 @@ def draw_axes(image: np.ndarray, fit: Fit3D, length_cm: float = 10.0, origin_cm:
 
 
 def draw_fit(image: np.ndarray, fit: Fit3D, vertices: np.ndarray, triangles: np.ndarray,
-             mode: str = "wireframe", scale: float = 1.0) -> np.ndarray:
-    """Mesh and axes of one fit on a copy of ``image`` (``scale`` as in draw_axes; vertices in fit pixels)."""
+             mode: str = "wireframe", scale: float = 1.0, alpha: float = 0.2) -> np.ndarray:
+    """Mesh and axes of one fit on a copy of ``image`` (``scale`` as in draw_axes; vertices in fit pixels).
+
+    ``alpha`` is low by default: on a small face the dense wireframe would hide the landmarks drawn under it."""
     v = vertices if scale == 1.0 else np.column_stack([vertices[:, :2] / scale, vertices[:, 2:]])
-    out = draw_mesh(image, v, triangles, mode)
+    out = draw_mesh(image, v, triangles, mode, alpha=alpha)
     return draw_axes(out, fit, scale=scale)

@@ -83,7 +83,7 @@ register(
         version="1",
         description="SSD-lite face detector (depthwise, multi-scale anchors), box + score + 5 points",
         # score threshold from `facealign eval detector` (about 0.05 false detections per face-free image)
-        options={"score_threshold": 0.75},
+        options={"score_threshold": 0.65},
     )
 )
 register(
