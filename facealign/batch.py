@@ -169,12 +169,11 @@ def _scale_face(f, k: float) -> None:
 
 
 def _scaled_copy(f, k: float):
+    """A shallow copy of a face with its 2D points scaled (the original's arrays are left alone)."""
     import copy
 
     g = copy.copy(f)
-    g.box = f.box * k
-    g.landmarks = None if f.landmarks is None else f.landmarks * k
-    g.landmarks5 = None if f.landmarks5 is None else f.landmarks5 * k
+    _scale_face(g, k)  # assigns new arrays, so ``f`` is unchanged
     return g
 
 
