@@ -84,3 +84,18 @@ def test_onnx_matches_torch_on_several_sizes(tmp_path):
     net = SSDLiteNet((8, 16, 16, 24, 32), 16)
     path = export_onnx(net, tmp_path / "det.onnx")
     assert check_onnx(net, path, sizes=((64, 64), (96, 160), (32, 320))) < 1e-4
+
+
+def test_export_folds_the_pixel_normalisation_into_the_stem(tmp_path):
+    import onnx
+
+    from facealign.training.fold_input import fold_input_normalisation
+
+    torch.manual_seed(1)
+    net = SSDLiteNet((8, 16, 16, 24, 32), 16)
+    path = export_onnx(net, tmp_path / "det.onnx")
+    ops = [n.op_type for n in onnx.load(str(path)).graph.node if n.op_type not in ("Identity", "Constant")]
+    assert "Sub" not in ops[:6] and "Div" not in ops[:6] and "Pad" in ops[:4]
+    # border pixels: the explicit pad keeps the original zero padding of the normalised image exactly
+    assert check_onnx(net, path, sizes=((32, 32), (64, 96))) < 1e-4
+    assert fold_input_normalisation(path) is False  # already folded: nothing to do

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from facealign.training.detection.net import ExportWrapper, SSDLiteNet
+from facealign.training.fold_input import fold_input_normalisation
 
 OUTPUTS = ["scores", "boxes", "kps"]
 
@@ -25,6 +26,7 @@ def export_onnx(net: SSDLiteNet, path: str | Path, opset: int = 17) -> Path:
             dynamic_axes={"input": {0: "batch", 1: "height", 2: "width"}, **{o: {0: "batch", 1: "anchors"} for o in OUTPUTS}},
             dynamo=False,
         )
+    fold_input_normalisation(tmp)  # Sub/Div of the pixels folded into the stem: ~8% faster at 640x480
     tmp.replace(path)
     return path
 
