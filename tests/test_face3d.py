@@ -54,12 +54,14 @@ def test_model_loads_with_expected_shapes() -> None:
 def test_angles_round_trip() -> None:
     rng = np.random.default_rng(0)
     for _ in range(50):
-        a = rng.uniform([-89, -80, -170], [89, 80, 170])
+        a = rng.uniform([-170, -89, -170], [170, 89, 170])
         r = rotation_from_angles(*a)
         assert np.allclose(r @ r.T, np.eye(3)) and np.isclose(np.linalg.det(r), 1)
         assert np.allclose(angles_from_rotation(r), a, atol=1e-6)
-    # gimbal lock at yaw 90: the angles may change but they give the same rotation
-    r = rotation_from_angles(90, 10, 5)
+    # full profile is not singular: yaw 90 with pitch and roll comes back exactly
+    assert np.allclose(angles_from_rotation(rotation_from_angles(90, 10, 5)), (90, 10, 5), atol=1e-6)
+    # gimbal lock at pitch 90: the angles may change but they give the same rotation
+    r = rotation_from_angles(20, 90, 5)
     assert np.allclose(rotation_from_angles(*angles_from_rotation(r)), r, atol=1e-9)
     assert isinstance(pose_from_rotation(r), Pose)
 
