@@ -130,7 +130,7 @@ def test_large_face_comes_from_the_coarse_pass():
     faces = d.detect(np.zeros((640, 640, 3), np.uint8))
     assert [s[1:3] for s in d.session.shapes] == [(640, 640), (224, 224)]  # 640 // 3 = 213, padded to 224
     assert len(faces) == 1  # the fine pass's 448-px box is dropped, the third-size pass's one is kept
-    k = 213 / 640
+    k = 1 / 3  # the coarse pass averages exact 3x3 blocks (213 of them; the 640th column is dropped)
     expected = (np.array([0.15, 0.15, 0.85, 0.85]) * 224 + 0.5) / k - 0.5
     np.testing.assert_allclose(faces[0].box, expected, atol=0.05)
     d.large_faces = False
@@ -204,3 +204,15 @@ def test_detection_metrics_ap_and_fppi_threshold():
     thr = threshold_for_fppi(neg, 0.25)
     assert 0.3 < thr <= 0.9 and sum(int((n >= thr).sum()) for n in neg) <= 1
     assert threshold_for_fppi([np.zeros(0)] * 4, 0.05) == 0.0
+
+
+def test_shrink_exact_maps_pixels_back_exactly():
+    from facealign.detection.ssdlite import shrink_exact
+
+    img = np.zeros((31, 47, 3), np.uint8)
+    img[9:12, 21:24] = 255  # one 3x3 block -> output pixel (3, 7)
+    out = shrink_exact(img, 3)
+    assert out.shape == (10, 15, 3)
+    ys, xs = np.nonzero(out[..., 0])
+    assert (ys.tolist(), xs.tolist()) == ([3], [7]) and out[3, 7, 0] == 255
+    assert (7 + 0.5) * 3 - 0.5 == 22  # its centre maps back to the block's centre pixel
