@@ -216,3 +216,14 @@ def test_shrink_exact_maps_pixels_back_exactly():
     ys, xs = np.nonzero(out[..., 0])
     assert (ys.tolist(), xs.tolist()) == ([3], [7]) and out[3, 7, 0] == 255
     assert (7 + 0.5) * 3 - 0.5 == 22  # its centre maps back to the block's centre pixel
+
+
+def test_shrink_exact_is_the_block_mean():
+    from facealign.detection.ssdlite import shrink_exact
+
+    img = np.random.default_rng(0).integers(0, 256, (47, 62, 3), dtype=np.uint8)
+    for f in (2, 3, 5):
+        out = shrink_exact(img, f)
+        h, w = 47 // f, 62 // f
+        ref = img[: h * f, : w * f].reshape(h, f, w, f, 3).mean((1, 3))
+        assert out.shape == (h, w, 3) and np.abs(out - ref).max() <= 0.5 + 1e-9

@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 from facealign.detection.anchors import decode, priors  # noqa: E402
 from facealign.training.detection.config import DetectorConfig  # noqa: E402
 from facealign.training.detection.export import check_onnx, export_onnx  # noqa: E402
-from facealign.training.detection.net import SSDLiteNet, normalise  # noqa: E402
+from facealign.training.detection.net import ExportWrapper, SSDLiteNet, normalise  # noqa: E402
 from facealign.training.detection.scenes import SceneParams, compose_scene  # noqa: E402
 from facealign.training.detection.synthetic import synthetic_split  # noqa: E402
 from facealign.training.detection.targets import match  # noqa: E402
@@ -95,7 +95,20 @@ def test_export_folds_the_pixel_normalisation_into_the_stem(tmp_path):
     net = SSDLiteNet((8, 16, 16, 24, 32), 16)
     path = export_onnx(net, tmp_path / "det.onnx")
     ops = [n.op_type for n in onnx.load(str(path)).graph.node if n.op_type not in ("Identity", "Constant")]
-    assert "Sub" not in ops[:6] and "Div" not in ops[:6] and "Pad" in ops[:4]
-    # border pixels: the explicit pad keeps the original zero padding of the normalised image exactly
+    assert ops[:3] == ["Transpose", "Cast", "Conv"]  # no Sub/Div (folded) and no Pad (black border)
+    # the torch twin with a black border matches the graph, border anchors included
     assert check_onnx(net, path, sizes=((32, 32), (64, 96))) < 1e-4
+    # the exact variant keeps the normalised zero padding with an explicit Pad
+    exact = tmp_path / "exact.onnx"
+    torch.onnx.export(ExportWrapper(net.eval()), (torch.zeros(1, 64, 64, 3, dtype=torch.uint8),), str(exact),
+                      input_names=["input"], output_names=["scores", "boxes", "kps"], opset_version=17, dynamo=False,
+                      dynamic_axes={"input": {1: "h", 2: "w"}})
+    assert fold_input_normalisation(exact, exact_border=True)
+    import onnxruntime as ort
+
+    x = np.random.default_rng(0).integers(0, 256, (1, 64, 64, 3), dtype=np.uint8)
+    got = ort.InferenceSession(str(exact), providers=["CPUExecutionProvider"]).run(None, {"input": x})
+    with torch.no_grad():
+        want = ExportWrapper(net.eval())(torch.from_numpy(x))
+    assert max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got, want)) < 1e-4
     assert fold_input_normalisation(path) is False  # already folded: nothing to do

@@ -50,10 +50,14 @@ def working_image(image: np.ndarray, det_size: int) -> tuple[np.ndarray, float]:
 def shrink_exact(image: np.ndarray, factor: int) -> np.ndarray:
     """``image`` reduced by an integer ``factor`` (mean of factor x factor blocks; the last rows/columns that do not
     fill a block are dropped): output pixel j covers input pixels [j * factor, (j + 1) * factor), so coordinates map
-    back exactly by (x + 0.5) * factor - 0.5. OpenCV's integer area path is about twice as fast as a fractional one."""
+    back exactly by (x + 0.5) * factor - 0.5."""
     h, w = image.shape[:2]
     hh, ww = max(1, h // factor), max(1, w // factor)
     src = image[: hh * factor, : ww * factor]
+    if factor % 2 == 1 and min(h, w) >= factor:
+        # for odd factors a box filter sampled at the block centres is the same block mean (bit-exact with
+        # INTER_AREA, tested) at about half the cost on 640x480
+        return cv2.resize(cv2.boxFilter(src, -1, (factor, factor)), (ww, hh), interpolation=cv2.INTER_NEAREST_EXACT)
     return cv2.resize(src, (ww, hh), interpolation=cv2.INTER_AREA)
 
 
