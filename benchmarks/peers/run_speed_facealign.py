@@ -25,7 +25,7 @@ def main() -> None:
     if args.landmarks_model:
         from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
-        lmk = ONNXLandmarks(path=args.landmarks_model, threads=args.threads, flip_tta=not args.no_tta)
+        lmk = ONNXLandmarks(path=args.landmarks_model, threads=1, flip_tta=not args.no_tta)  # the pipeline's default
     fa = FaceAligner(
         det, lmk if args.mode == "full" else False, threads=args.threads, det_size=args.det_size, tta=not args.no_tta
     )

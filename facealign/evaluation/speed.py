@@ -181,7 +181,7 @@ def _default_aligner(threads: int, detector_path: str | None, landmarks_path: st
     if landmarks_path:
         from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
-        lmk = ONNXLandmarks(path=landmarks_path, threads=threads, flip_tta=tta)
+        lmk = ONNXLandmarks(path=landmarks_path, threads=1, flip_tta=tta)  # the pipeline's default
     return FaceAligner(det, lmk, threads=threads, det_size=det_size, tta=tta)
 
 
