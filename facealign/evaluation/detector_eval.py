@@ -143,9 +143,15 @@ def evaluate_detector(det: Detector, data_root: Path, cache_dir: Path, fppi: flo
     thr = threshold_for_fppi(neg_scores, fppi)
     res["threshold_at_fppi"] = thr
     res["fppi_at_0.5"] = float(np.mean([np.sum(s >= 0.5) for s in neg_scores]))
+    from facealign.runtime import registry
+
+    shipped = float(registry.get("ssdlite-det").options.get("score_threshold", 0.5))  # what `align` uses
+    res["shipped_threshold"] = shipped
+    res["fppi_at_shipped"] = float(np.mean([np.sum(s >= shipped) for s in neg_scores]))
     for name, src in SETS.items():
         s = best_match_scores(det, data_root, src, limit)
         res[name] = {"n": int(len(s)), f"recall_at_fppi{fppi}": float(np.mean(s >= max(thr, 1e-9))),
+                     "recall_at_shipped": float(np.mean(s >= shipped)),
                      "recall_at_0.5": float(np.mean(s >= 0.5)), "recall_any": float(np.mean(s > 0))}
         log(f"{name}: {res[name]}")
     res["scene_ap50"] = scene_ap(det, data_root, cache_dir, scenes)
