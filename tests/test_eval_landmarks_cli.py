@@ -61,3 +61,11 @@ def test_cli_writes_metrics_predictions_plots(tmp_path, fake_aligner, capsys):
 def test_cli_bad_spec_is_a_clear_error(capsys, fake_aligner):
     assert main(["eval", "landmarks", "--data", "nope:/x"]) == 2
     assert "unknown kind" in capsys.readouterr().err
+
+
+def test_cli_model_option_checks_the_file(tmp_path, capsys):
+    (tmp_path / "d").mkdir()
+    rc = main(["eval", "landmarks", "--data", f"pts:{tmp_path / 'd'}", "--model", str(tmp_path / "missing.onnx"),
+               "--out", str(tmp_path / "o")])
+    assert rc == 2
+    assert "missing.onnx: no such model file" in capsys.readouterr().err

@@ -35,6 +35,8 @@ def add_parser(subparsers) -> None:
                    help="another method's predictions file (same JSON format) to score and plot alongside (repeatable)")
     p.add_argument("--method", default="facealign", help="label of our method in tables and plots")
     p.add_argument("--no-tta", action="store_true", help="one landmark pass per face (no mirrored second pass)")
+    p.add_argument("--model", metavar="ONNX", help="evaluate this landmark ONNX file (e.g. a training run's export) "
+                   "instead of the shipped model")
     p.set_defaults(func=run)
 
 
@@ -63,7 +65,15 @@ def run(args: argparse.Namespace) -> int:
 
     from facealign.pipeline import FaceAligner
 
-    fa = FaceAligner(tta=not args.no_tta)
+    landmarks = None
+    if args.model:
+        from facealign.landmarks.onnx_landmarks import ONNXLandmarks
+
+        if not Path(args.model).is_file():
+            print(f"facealign eval landmarks: {args.model}: no such model file", file=sys.stderr)
+            return 2
+        landmarks = ONNXLandmarks(path=args.model, threads=1, flip_tta=not args.no_tta)
+    fa = FaceAligner(landmarks=landmarks, tta=not args.no_tta)
     rows, all_metrics, curves = [], {}, {}
     pose_tables = []
     for spec in specs:
