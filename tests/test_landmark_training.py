@@ -135,3 +135,19 @@ def test_cli_registers_landmarks():
     add_parser(p.add_subparsers(dest="cmd"))
     args = p.parse_args(["landmarks", "--config", "x.yaml", "--resume", "--epochs", "3", "--out", "o"])
     assert args.resume and args.epochs == 3 and args.out == "o" and callable(args.func)
+
+
+def test_deadline_stops_the_run_once_it_has_passed():
+    import time as _time
+
+    from facealign.training.landmarks.config import TrainConfig
+    from facealign.training.landmarks.train import fit_deadline
+
+    now = _time.mktime((2026, 11, 24, 6, 0, 0, 0, 0, 0)) - _time.timezone  # 06:00 UTC
+    cfg = TrainConfig()
+    cfg.deadline = "06:10"
+    assert fit_deadline(cfg, 100, 20, 120.0, now=now) == 21 + 5  # five 2-minute epochs still fit
+    cfg.deadline = "05:59"  # just passed: no further epoch (the loop ends after epoch 20)
+    assert fit_deadline(cfg, 100, 20, 120.0, now=now) == 21
+    cfg.deadline = ""
+    assert fit_deadline(cfg, 100, 20, 120.0, now=now) == 100

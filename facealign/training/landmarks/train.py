@@ -149,7 +149,8 @@ def lr_at(step: int, total: int, warmup: int, base: float) -> float:
 
 def fit_deadline(cfg: TrainConfig, cap: int, epoch: int, epoch_seconds: float, now: float | None = None) -> int:
     """The epoch count (at most ``cap``) that still ends by cfg.deadline ("HH:MM" UTC) at the measured seconds
-    per epoch, after epoch ``epoch``; ``cap`` when there is no deadline. Never below epoch + 2."""
+    per epoch, after epoch ``epoch``; ``cap`` when there is no deadline. ``epoch + 1`` (stop now) once the
+    deadline leaves no time for another epoch."""
     if not cfg.deadline:
         return cap
     now = time.time() if now is None else now
@@ -159,7 +160,7 @@ def fit_deadline(cfg: TrainConfig, cap: int, epoch: int, epoch_seconds: float, n
     if end < now - 3600:  # a deadline just passed stays passed; one far behind means tomorrow
         end += 86400
     left = int((end - now) // max(epoch_seconds, 1e-6))
-    return max(epoch + 2, min(cap, epoch + 1 + left))
+    return max(epoch + 1, min(cap, epoch + 1 + left))
 
 
 def train(
