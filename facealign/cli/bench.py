@@ -71,9 +71,11 @@ def run(args: argparse.Namespace, make_aligner=None) -> int:
     batches = {}
     if args.batches and make_aligner is None:
         for t in args.threads:
-            fa = speed._default_aligner(t, None, args.landmarks_model, tta=False)  # the network alone
-            model = fa.landmark_model
-            if model is not None and hasattr(model, "session"):
+            from facealign.landmarks.onnx_landmarks import ONNXLandmarks
+
+            # the network alone, with its own session of t threads (the pipeline keeps it on one, see FaceAligner)
+            model = ONNXLandmarks(path=args.landmarks_model, threads=t) if args.landmarks_model else ONNXLandmarks(threads=t)
+            if hasattr(model, "session"):
                 batches[t] = speed.landmark_batches(model, t, tuple(args.batches))
         if batches:
             print("\nlandmark network alone, ms per face by batch size:")
