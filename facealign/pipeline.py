@@ -18,6 +18,10 @@ from facealign.landmarks.base import LandmarkModel
 from facealign.types import AlignedFace, Face
 
 
+# the landmark network's intra-op threads in a pipeline (see FaceAligner's landmark_threads)
+LANDMARK_THREADS = 1
+
+
 class FaceAligner:
     """Detect faces, predict 68 + 5 landmarks, fit 3D and warp canonical crops.
 
@@ -56,7 +60,7 @@ class FaceAligner:
         verify: float = 0.4,
         tta: bool = True,
         threads: int | None = None,
-        landmark_threads: int = 1,
+        landmark_threads: int = LANDMARK_THREADS,
     ) -> None:
         self._detector_arg = detector
         self._landmarks_arg = landmarks

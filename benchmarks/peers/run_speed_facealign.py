@@ -15,7 +15,7 @@ def main() -> None:
     sc.pin(args.threads)
     cv2.setNumThreads(args.threads)
     import facealign
-    from facealign.pipeline import FaceAligner
+    from facealign.pipeline import LANDMARK_THREADS, FaceAligner
 
     det = lmk = None
     if args.detector_model:
@@ -25,7 +25,7 @@ def main() -> None:
     if args.landmarks_model:
         from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
-        lmk = ONNXLandmarks(path=args.landmarks_model, threads=1, flip_tta=not args.no_tta)  # the pipeline's default
+        lmk = ONNXLandmarks(path=args.landmarks_model, threads=LANDMARK_THREADS, flip_tta=not args.no_tta)
     fa = FaceAligner(
         det, lmk if args.mode == "full" else False, threads=args.threads, det_size=args.det_size, tta=not args.no_tta
     )

@@ -70,13 +70,12 @@ def run(args: argparse.Namespace, make_aligner=None) -> int:
     print(speed.format_table(rows))
     batches = {}
     if args.batches and make_aligner is None:
-        for t in args.threads:
-            from facealign.landmarks.onnx_landmarks import ONNXLandmarks
+        from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
+        for t in args.threads:
             # the network alone, with its own session of t threads (the pipeline keeps it on one, see FaceAligner)
-            model = ONNXLandmarks(path=args.landmarks_model, threads=t) if args.landmarks_model else ONNXLandmarks(threads=t)
-            if hasattr(model, "session"):
-                batches[t] = speed.landmark_batches(model, t, tuple(args.batches))
+            model = ONNXLandmarks(path=args.landmarks_model, threads=t)
+            batches[t] = speed.landmark_batches(model, t, tuple(args.batches))
         if batches:
             print("\nlandmark network alone, ms per face by batch size:")
             print("| threads | " + " | ".join(f"batch {n}" for n in args.batches) + " |")

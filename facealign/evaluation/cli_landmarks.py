@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"facealign eval landmarks: {e}", file=sys.stderr)
         return 2
 
-    from facealign.pipeline import FaceAligner
+    from facealign.pipeline import LANDMARK_THREADS, FaceAligner
 
     landmarks = None
     if args.model:
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         if not Path(args.model).is_file():
             print(f"facealign eval landmarks: {args.model}: no such model file", file=sys.stderr)
             return 2
-        landmarks = ONNXLandmarks(path=args.model, threads=1, flip_tta=not args.no_tta)
+        landmarks = ONNXLandmarks(path=args.model, threads=LANDMARK_THREADS, flip_tta=not args.no_tta)
     fa = FaceAligner(landmarks=landmarks, tta=not args.no_tta)
     rows, all_metrics, curves = [], {}, {}
     pose_tables = []

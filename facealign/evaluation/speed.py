@@ -171,7 +171,7 @@ def time_photo(aligner, photo: Photo, runs: int, warmup: int, fit3d: bool) -> tu
 
 def _default_aligner(threads: int, detector_path: str | None, landmarks_path: str | None, det_size: int | None = None,
                      tta: bool = True):
-    from facealign.pipeline import FaceAligner
+    from facealign.pipeline import LANDMARK_THREADS, FaceAligner
 
     det = lmk = None
     if detector_path:
@@ -181,7 +181,7 @@ def _default_aligner(threads: int, detector_path: str | None, landmarks_path: st
     if landmarks_path:
         from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
-        lmk = ONNXLandmarks(path=landmarks_path, threads=1, flip_tta=tta)  # the pipeline's default
+        lmk = ONNXLandmarks(path=landmarks_path, threads=LANDMARK_THREADS, flip_tta=tta)
     return FaceAligner(det, lmk, threads=threads, det_size=det_size, tta=tta)
 
 
