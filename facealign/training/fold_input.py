@@ -46,11 +46,18 @@ def fold_input_normalisation(path: str | Path, out: str | Path | None = None, ex
             return False
         chain.append(nxt[0])
     _, sub, div, conv = chain
-    values = {**consts, **{k: numpy_helper.to_array(t) for k, t in inits.items()}}
-    if sub.input[1] not in values or div.input[1] not in values:
+    if any(a.name == "group" and a.i != 1 for a in conv.attribute):
         return False
-    mean = values[sub.input[1]].astype(np.float64).ravel()
-    scale = values[div.input[1]].astype(np.float64).ravel()
+
+    def value(name: str) -> np.ndarray | None:
+        if name in consts:
+            return consts[name]
+        return numpy_helper.to_array(inits[name]) if name in inits else None
+
+    mean, scale = value(sub.input[1]), value(div.input[1])
+    if mean is None or scale is None:
+        return False
+    mean, scale = mean.astype(np.float64).ravel(), scale.astype(np.float64).ravel()
     # per-channel statistics would need a per-channel pad value: only one value for all channels is folded
     if np.ptp(mean) > 0 or np.ptp(scale) > 0:
         return False
@@ -59,8 +66,6 @@ def fold_input_normalisation(path: str | Path, out: str | Path | None = None, ex
         scale = 1.0 / scale
     w = numpy_helper.to_array(inits[conv.input[1]]).astype(np.float64)
     b = numpy_helper.to_array(inits[conv.input[2]]).astype(np.float64) if len(conv.input) > 2 else np.zeros(w.shape[0])
-    if any(a.name == "group" and a.i != 1 for a in conv.attribute):
-        return False
     w_new = w / scale
     b_new = b - mean / scale * w.sum(axis=(1, 2, 3))
     attrs = {a.name: helper.get_attribute_value(a) for a in conv.attribute}
@@ -70,10 +75,12 @@ def fold_input_normalisation(path: str | Path, out: str | Path | None = None, ex
     g.initializer.extend([
         numpy_helper.from_array(w_new.astype(np.float32), wname),
         numpy_helper.from_array(b_new.astype(np.float32), bname),
-        numpy_helper.from_array(np.array([0, 0] + pads[:k] + [0, 0] + pads[k:], np.int64), "fold_pads"),
-        numpy_helper.from_array(np.array(mean, np.float32), "fold_pad_value"),
     ])
     if exact_border:
+        g.initializer.extend([
+            numpy_helper.from_array(np.array([0, 0] + pads[:k] + [0, 0] + pads[k:], np.int64), "fold_pads"),
+            numpy_helper.from_array(np.array(mean, np.float32), "fold_pad_value"),
+        ])
         pad = helper.make_node("Pad", [cast.output[0], "fold_pads", "fold_pad_value"], ["fold_padded"],
                                mode="constant", name="fold_pad")
         new_conv = helper.make_node("Conv", ["fold_padded", wname, bname], list(conv.output),
@@ -85,19 +92,14 @@ def fold_input_normalisation(path: str | Path, out: str | Path | None = None, ex
         replacement = [new_conv]
     nodes = []
     for n in g.node:
-        if n is sub or n is div:
-            continue
         if n is conv:
             nodes += replacement
-            continue
-        nodes.append(n)
-    del g.node[:]
-    g.node.extend(nodes)
+        elif n is not sub and n is not div:
+            nodes.append(n)
     # drop the now unused constants and the old weights
-    used = {i for n in g.node for i in n.input}
-    keep = [n for n in g.node if not (n.op_type == "Constant" and n.output[0] not in used)]
+    used = {i for n in nodes for i in n.input}
     del g.node[:]
-    g.node.extend(keep)
+    g.node.extend(n for n in nodes if not (n.op_type == "Constant" and n.output[0] not in used))
     keep_init = [t for t in g.initializer if t.name in used]
     del g.initializer[:]
     g.initializer.extend(keep_init)

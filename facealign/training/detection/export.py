@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from facealign.training.detection.net import ExportWrapper, SSDLiteNet
+from facealign.training.detection.net import ExportWrapper, SSDLiteNet, normalise
 from facealign.training.fold_input import fold_input_normalisation
 
 OUTPUTS = ["scores", "boxes", "kps"]
@@ -39,7 +39,7 @@ def black_border_stem(net: SSDLiteNet) -> SSDLiteNet:
     conv = net.stem[0]
     ph, pw = conv.padding
     conv.padding = (0, 0)
-    black = (0.0 - 127.5) / 128.0  # a raw 0 after normalise()
+    black = float(normalise(torch.zeros((1, 1, 1, 1), dtype=torch.uint8)))  # a raw 0 after normalise()
     conv.register_forward_pre_hook(lambda m, inp: (F.pad(inp[0], (pw, pw, ph, ph), value=black),))
     return net
 
