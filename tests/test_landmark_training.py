@@ -138,12 +138,12 @@ def test_cli_registers_landmarks():
 
 
 def test_deadline_stops_the_run_once_it_has_passed():
-    import time as _time
+    import calendar
 
     from facealign.training.landmarks.config import TrainConfig
     from facealign.training.landmarks.train import fit_deadline
 
-    now = _time.mktime((2026, 11, 24, 6, 0, 0, 0, 0, 0)) - _time.timezone  # 06:00 UTC
+    now = calendar.timegm((2026, 11, 24, 6, 0, 0))  # 06:00 UTC
     cfg = TrainConfig()
     cfg.deadline = "06:10"
     assert fit_deadline(cfg, 100, 20, 120.0, now=now) == 21 + 5  # five 2-minute epochs still fit
