@@ -151,3 +151,65 @@ def test_deadline_stops_the_run_once_it_has_passed():
     assert fit_deadline(cfg, 100, 20, 120.0, now=now) == 21
     cfg.deadline = ""
     assert fit_deadline(cfg, 100, 20, 120.0, now=now) == 100
+
+
+def test_distillation_smoke_and_fast_options(tmp_path):
+    """A student with nearest upsampling and no features output learns from a teacher checkpoint: the
+    distillation terms are logged and finite, and its ONNX export runs in the runtime without `features`."""
+    from facealign.landmarks.onnx_landmarks import ONNXLandmarks
+    from facealign.training.landmarks.train import load_teacher, train
+
+    train_sets, val_sets = tiny_sets()
+    teacher_cfg = smoke_config(tmp_path / "teacher")
+    teacher_cfg.epochs = 1
+    train(teacher_cfg, sets=(train_sets, val_sets), log=lambda m: None)
+
+    cfg = smoke_config(tmp_path / "student")
+    cfg.teacher = str(Path(teacher_cfg.out) / "last.pt")
+    cfg.distill_heatmap_weight = 0.2
+    cfg.net.upsample = "nearest"
+    cfg.net.feature_channels = 0
+    cfg.net.fpn_channels = 8
+    best = train(cfg, sets=(train_sets, val_sets), log=lambda m: None)
+    assert np.isfinite(best["train_kd_pts"]) and np.isfinite(best["train_kd_hm"]) and best["train_kd_pts"] > 0
+    assert "distilling from" in (Path(cfg.out) / "log.txt").read_text()
+
+    model = ONNXLandmarks(path=cfg.export_path, threads=1)
+    assert [o.name for o in model.session.get_outputs()] == ["landmarks", "scores"]
+    img, pts = synthetic_face(np.random.default_rng(3), 200)
+    lm, sc = model.predict(img, tight_box(pts)[None])
+    assert lm.shape == (1, 68, 2) and np.isfinite(lm).all() and model.last_features is None
+
+    # the teacher loads frozen, in eval mode, with its own shape
+    teacher = load_teacher(cfg.teacher)
+    assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
+    assert teacher.cfg.fpn_channels == teacher_cfg.net.fpn_channels
+
+
+def test_distill_loss_is_zero_on_the_teachers_own_points():
+    from facealign.training.landmarks.config import TrainConfig
+    from facealign.training.landmarks.losses import distill_loss
+
+    cfg = TrainConfig()
+    cfg.distill_heatmap_weight = 0.5
+    lm = torch.rand(2, 68, 2) * 100
+    hm = torch.randn(2, 68, 28, 28)
+    loss, parts = distill_loss({"landmarks": lm, "heatmaps": hm}, {"landmarks": lm, "heatmaps": hm}, cfg)
+    assert parts["kd_pts"] == 0.0
+    # the heatmap term is the teacher's entropy there, and higher for any other student heatmap
+    other, _ = distill_loss({"landmarks": lm, "heatmaps": hm.flip(-1)}, {"landmarks": lm, "heatmaps": hm}, cfg)
+    assert float(other) > float(loss)
+    with pytest.raises(ValueError, match="equal heatmap shapes"):
+        distill_loss({"landmarks": lm, "heatmaps": hm[..., :14, :14]}, {"landmarks": lm, "heatmaps": hm}, cfg)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_upsample_modes_export_equal_to_torch(tmp_path, mode):
+    from facealign.training.landmarks.config import NetConfig
+    from facealign.training.landmarks.export import export_onnx
+
+    net = LandmarkNet(NetConfig(widths=[8, 8, 16, 16, 24], depths=[1, 1, 1, 1], expand=2, fpn_channels=8,
+                                head_blocks=1, feature_channels=0, upsample=mode)).eval()
+    assert export_onnx(net, tmp_path / "m.onnx") < 1e-3
+    with pytest.raises(ValueError, match="upsample"):
+        LandmarkNet(NetConfig(upsample="bicubic"))

@@ -77,3 +77,24 @@ def landmark_loss(
         loss = loss + cfg.score_weight * l_sc
         parts["score"] = float(l_sc.detach())
     return loss, parts
+
+
+def distill_loss(out: dict[str, torch.Tensor], teacher: dict[str, torch.Tensor], cfg) -> tuple[torch.Tensor, dict[str, float]]:
+    """Loss to a teacher's outputs on the same crops: wing loss to its 68 points (every face, so 5-point faces get
+    all 68) and, when ``cfg.distill_heatmap_weight`` > 0, cross-entropy of the student's heatmap distributions to
+    the teacher's (both softmaxes over the same grid)."""
+    err = (out["landmarks"] - teacher["landmarks"]).abs()
+    l_pts = wing(err, cfg.wing_w, cfg.wing_eps).mean()
+    loss = cfg.distill_weight * l_pts
+    parts = {"kd_pts": float(l_pts.detach())}
+    if cfg.distill_heatmap_weight > 0:
+        s, t = out["heatmaps"], teacher["heatmaps"]
+        if s.shape != t.shape:
+            raise ValueError(f"heatmap distillation needs equal heatmap shapes, got {tuple(s.shape)} and {tuple(t.shape)}")
+        n, k, h, w = s.shape
+        pt = torch.softmax(t.reshape(n, k, h * w), -1)
+        logp = F.log_softmax(s.reshape(n, k, h * w), -1)
+        l_hm = -(pt * logp).sum(-1).mean()
+        loss = loss + cfg.distill_heatmap_weight * l_hm
+        parts["kd_hm"] = float(l_hm.detach())
+    return loss, parts

@@ -59,8 +59,11 @@ class SeparableBlock(nn.Module):
 class SpatialFusion(nn.Module):
     """The spatial half of the space-time CNN: FPN-style top-down fusion of strides 4, 8, 16 and 32."""
 
-    def __init__(self, in_channels: list[int], c: int):
+    def __init__(self, in_channels: list[int], c: int, upsample: str = "bilinear"):
         super().__init__()
+        if upsample not in ("bilinear", "nearest"):
+            raise ValueError(f"upsample must be 'bilinear' or 'nearest', got {upsample!r}")
+        self.upsample = upsample
         self.lateral = nn.ModuleList([conv_bn(ci, c, 1) for ci in in_channels])
         self.smooth = nn.ModuleList([conv_bn(c, c, 3, groups=c) for _ in in_channels[:-1]])
 
@@ -69,7 +72,11 @@ class SpatialFusion(nn.Module):
         for i in range(len(feats) - 2, -1, -1):
             lat = self.lateral[i](feats[i])
             size = (int(lat.shape[-2]), int(lat.shape[-1]))  # fixed input size: constant in the graph
-            top = self.smooth[i](lat + F.interpolate(top, size=size, mode="bilinear", align_corners=False))
+            if self.upsample == "nearest":
+                up = F.interpolate(top, size=size, mode="nearest")
+            else:
+                up = F.interpolate(top, size=size, mode="bilinear", align_corners=False)
+            top = self.smooth[i](lat + up)
         return top
 
 
@@ -91,7 +98,7 @@ class LandmarkNet(nn.Module):
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.ModuleList(stages)
         c = cfg.fpn_channels
-        self.fusion = SpatialFusion(list(w[1:]), c)
+        self.fusion = SpatialFusion(list(w[1:]), c, cfg.upsample)
         self.head = nn.Sequential(*[SeparableBlock(c) for _ in range(cfg.head_blocks)])
         self.heatmap = nn.Conv2d(c, N_POINTS, 1)
         self.confidence = nn.Conv2d(c, N_POINTS, 1)

@@ -12,10 +12,10 @@ import torch
 from tqdm import tqdm
 
 from facealign.training.landmarks.augment import augment
-from facealign.training.landmarks.config import TrainConfig
+from facealign.training.landmarks.config import NetConfig, TrainConfig
 from facealign.training.landmarks.data import FaceSet, load_set
 from facealign.training.landmarks.export import export_onnx
-from facealign.training.landmarks.losses import landmark_loss
+from facealign.training.landmarks.losses import distill_loss, landmark_loss
 from facealign.training.landmarks.net import LandmarkNet, count_params
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -121,6 +121,19 @@ def evaluate(net: LandmarkNet, sets: list[FaceSet], cfg: TrainConfig, batch: int
     return res
 
 
+def load_teacher(path: str | Path) -> LandmarkNet:
+    """A frozen landmark network from a training checkpoint (its EMA weights when present), in eval mode."""
+    ck = torch.load(resolve(str(path)), map_location="cpu", weights_only=False)
+    net_cfg = ck["config"]["net"]
+    known = set(NetConfig.__dataclass_fields__)
+    net = LandmarkNet(NetConfig(**{k: v for k, v in net_cfg.items() if k in known}))
+    net.load_state_dict(ck["ema"] if "ema" in ck else ck["model"])
+    net.eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
+
+
 class EMA:
     """Exponential moving average of the weights (BN statistics copied): the evaluated and exported model."""
 
@@ -197,6 +210,9 @@ def train(
         start, best, step = ck["epoch"] + 1, ck["best"], ck["step"]
         say(f"resumed from {last} at epoch {start}")
     train_sets, val_sets = sets if sets is not None else load_sets(cfg)
+    teacher = load_teacher(cfg.teacher) if cfg.teacher else None
+    if teacher is not None:
+        say(f"distilling from {cfg.teacher} ({count_params(teacher)} params)")
     steps_per_epoch = cfg.samples_per_epoch // cfg.batch_size
     if cfg.max_steps:
         steps_per_epoch = min(steps_per_epoch, cfg.max_steps)
@@ -225,6 +241,12 @@ def train(
                 g["lr"] = lr_at(step, total, warmup, cfg.lr)
             o = net(batch["image"])
             loss, parts = landmark_loss(o, batch["pts68"], batch["mask68"], batch["pts5"], batch["mask5"], cfg)
+            if teacher is not None:
+                with torch.no_grad():
+                    t_out = teacher(batch["image"])
+                kd, kd_parts = distill_loss(o, t_out, cfg)
+                loss = loss + kd
+                parts.update(kd_parts)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
