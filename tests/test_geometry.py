@@ -122,3 +122,34 @@ def test_crop_transform_rotation_makes_a_rolled_face_upright():
 def test_box_from_five_matches_tight_box_on_the_mean_shape():
     lm = templates.MEAN68 * 80 + [50, 60]
     assert np.allclose(crop.box_from_five(points.five_from_68(lm)), points.tight_box(lm), atol=1e-6)
+
+
+def _umeyama_svd(src, dst, w):
+    """Reference: Umeyama's SVD solution (weighted), to check the closed form against."""
+    w = w / w.sum()
+    ms, md = w @ src, w @ dst
+    s, d = src - ms, dst - md
+    u, sig, vt = np.linalg.svd((d * w[:, None]).T @ s)
+    sign = np.array([1.0, -1.0 if np.linalg.det(u) * np.linalg.det(vt) < 0 else 1.0])
+    r = u @ np.diag(sign) @ vt
+    k = (sig * sign).sum() / (w @ (s**2).sum(1))
+    return np.hstack([k * r, (md - k * r @ ms)[:, None]])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_similarity_closed_form_equals_umeyama_svd(seed):
+    rng = np.random.default_rng(seed)
+    src = rng.normal(size=(7, 2)) * 40
+    dst = src @ rng.normal(size=(2, 2)) + rng.normal(size=(7, 2)) * 5  # not a similarity: a least-squares fit
+    w = rng.uniform(0.1, 1.0, 7)
+    assert np.allclose(T.estimate_similarity(src, dst, w), _umeyama_svd(src, dst, w), atol=1e-9)
+    assert np.allclose(T.estimate_similarity(src, dst), _umeyama_svd(src, dst, np.ones(7)), atol=1e-9)
+
+
+def test_invert_general_affine_and_singular():
+    rng = np.random.default_rng(4)
+    m = rng.normal(size=(2, 3))
+    full = np.vstack([m, [0, 0, 1]])
+    assert np.allclose(T.invert(m), np.linalg.inv(full)[:2], atol=1e-10)
+    with pytest.raises(np.linalg.LinAlgError):
+        T.invert(np.array([[1.0, 2.0, 0.0], [2.0, 4.0, 1.0]]))

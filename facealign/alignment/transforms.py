@@ -20,16 +20,17 @@ def estimate_similarity(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | 
     s = src - mu_s
     d = dst - mu_d
     var_s = float(w @ (s**2).sum(1))
-    cov = (d * w[:, None]).T @ s
-    u, sig, vt = np.linalg.svd(cov)
-    sign = np.ones(2)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        sign[-1] = -1
-    r = u @ np.diag(sign) @ vt
-    scale = float((sig * sign).sum() / var_s) if var_s > 0 else 1.0
-    m = np.zeros((2, 3))
-    m[:, :2] = scale * r
-    m[:, 2] = mu_d - scale * r @ mu_s
+    if var_s <= 0:
+        m = np.zeros((2, 3))
+        m[:, :2] = np.eye(2)
+        m[:, 2] = mu_d - mu_s
+        return m
+    # in 2D the least-squares similarity is linear in (a, b) with R*scale = [[a, -b], [b, a]]: the closed form of
+    # Umeyama's SVD solution (same optimum, no reflection possible), without an SVD per face
+    a = float(w @ (s[:, 0] * d[:, 0] + s[:, 1] * d[:, 1])) / var_s
+    b = float(w @ (s[:, 0] * d[:, 1] - s[:, 1] * d[:, 0])) / var_s
+    m = np.array([[a, -b, 0.0], [b, a, 0.0]])
+    m[:, 2] = mu_d - m[:, :2] @ mu_s
     return m
 
 
@@ -50,11 +51,14 @@ def estimate_affine(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None
 def invert(m: np.ndarray) -> np.ndarray:
     """Inverse of a 2x3 affine matrix."""
     m = np.asarray(m, dtype=np.float64)
-    a = m[:, :2]
-    ai = np.linalg.inv(a)
-    out = np.zeros((2, 3))
+    (a, b, tx), (c, d, ty) = m.tolist()
+    det = a * d - b * c
+    if det == 0:
+        raise np.linalg.LinAlgError("singular 2x3 transform")
+    ai = np.array([[d, -b], [-c, a]]) / det  # the 2x2 inverse in closed form: no LAPACK call per face
+    out = np.empty((2, 3))
     out[:, :2] = ai
-    out[:, 2] = -ai @ m[:, 2]
+    out[:, 2] = -(ai @ (tx, ty))
     return out
 
 
