@@ -47,14 +47,17 @@ class Head(nn.Module):
         self.kps = nn.Conv2d(ch, 10 * n_anchors, 1)
         nn.init.constant_(self.cls.bias, -4.0)  # start with a low face prior (focal-loss style) for stable training
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, H*W*A, 15): per anchor its score logit, 4 box and 10 point offsets; anchor order is row-major cells,
+        anchors inner (matches anchors.py)."""
         x = self.body(x)
-        b = x.shape[0]
-        # (B, A*k, H, W) -> (B, H*W*A, k): anchor order is row-major cells, anchors inner (matches anchors.py)
-        cls = self.cls(x).permute(0, 2, 3, 1).reshape(b, -1)
-        box = self.box(x).permute(0, 2, 3, 1).reshape(b, -1, 4)
-        kps = self.kps(x).permute(0, 2, 3, 1).reshape(b, -1, 10)
-        return cls, box, kps
+        # the three 1x1 convs as one, output channels grouped per anchor (score, box, points): one conv, one layout
+        # change and one reshape per level in the exported graph instead of three (same weights, same numbers)
+        a = self.n
+        w = torch.cat([self.cls.weight.view(a, 1, -1), self.box.weight.view(a, 4, -1), self.kps.weight.view(a, 10, -1)], 1)
+        b = torch.cat([self.cls.bias.view(a, 1), self.box.bias.view(a, 4), self.kps.bias.view(a, 10)], 1)
+        y = F.conv2d(x, w.reshape(a * 15, -1, 1, 1), b.reshape(-1))
+        return y.permute(0, 2, 3, 1).reshape(y.shape[0], -1, 15)
 
 
 class SSDLiteNet(nn.Module):
@@ -79,8 +82,8 @@ class SSDLiteNet(nn.Module):
         p5 = self.lat5(c5)
         p4 = self.smooth4(self.lat4(c4) + F.interpolate(p5, size=c4.shape[-2:], mode="nearest"))
         p3 = self.smooth3(self.lat3(c3) + F.interpolate(p4, size=c3.shape[-2:], mode="nearest"))
-        outs = [h(p) for h, p in zip(self.heads, (p3, p4, p5))]
-        return (torch.cat([o[0] for o in outs], 1), torch.cat([o[1] for o in outs], 1), torch.cat([o[2] for o in outs], 1))
+        out = torch.cat([h(p) for h, p in zip(self.heads, (p3, p4, p5))], 1)  # (B, anchors, 15)
+        return out[..., 0], out[..., 1:5], out[..., 5:]
 
 
 def normalise(x_uint8_nhwc: torch.Tensor) -> torch.Tensor:
