@@ -105,8 +105,12 @@ class LandmarkNet(nn.Module):
         self.features = conv_bn(c, cfg.feature_channels, 1) if cfg.feature_channels else None
         hm = cfg.input_size // STRIDE
         # heatmap cell g covers crop pixels [4g - 0.5, 4g + 3.5]: its centre is 4g + 1.5
-        grid = torch.arange(hm, dtype=torch.float32) * STRIDE + (STRIDE - 1) / 2
-        self.register_buffer("grid", grid, persistent=False)
+        g = torch.arange(hm, dtype=torch.float32) * STRIDE + (STRIDE - 1) / 2
+        # (hm * hm, 2): the (x, y) crop position of every heatmap cell in row-major order, so that the soft-argmax
+        # is one matrix product of the softmax with it (one MatMul in the graph instead of marginal sums)
+        cells = torch.stack([g.repeat(hm), g.repeat_interleave(hm)], 1)
+        self.register_buffer("cells", cells, persistent=False)
+        self.n_cells = hm * hm
         self.register_buffer("mean", torch.tensor([127.5, 127.5, 127.5]).view(1, 3, 1, 1), persistent=False)
         self._init()
 
@@ -128,14 +132,11 @@ class LandmarkNet(nn.Module):
             feats.append(x)
         fused = self.head(self.fusion(feats))
         logits = self.heatmap(fused)  # (N, 68, h, w)
-        n, k, h, w = logits.shape
-        prob = torch.softmax(logits.reshape(n, k, h * w), dim=-1).reshape(n, k, h, w)
-        px = prob.sum(2)  # (N, 68, w): marginal over x
-        py = prob.sum(3)  # (N, 68, h)
-        gx = self.grid[:w]
-        gy = self.grid[:h]
-        lm = torch.stack([(px * gx).sum(-1), (py * gy).sum(-1)], dim=-1)
-        conf = (prob * self.confidence(fused)).sum((2, 3))
+        # reshapes with constant shapes (no Shape/Gather ops in the exported graph): the input size is fixed
+        hw = self.n_cells
+        prob = torch.softmax(logits.reshape(-1, N_POINTS, hw), dim=-1)  # (N, 68, h*w)
+        lm = prob @ self.cells  # soft-argmax: the expected (x, y) under each point's heatmap
+        conf = (prob * self.confidence(fused).reshape(-1, N_POINTS, hw)).sum(-1)
         out = {"landmarks": lm, "scores": torch.sigmoid(conf), "score_logits": conf, "heatmaps": logits}
         if self.features is not None:
             out["features"] = self.features(fused)
