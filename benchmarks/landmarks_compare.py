@@ -98,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", action="append", help="[NAME=]KIND:PATH relative to --data-root (repeatable)")
     ap.add_argument("--peers", default="dlib,mediapipe", help="comma-separated peers to run ('' for none)")
     ap.add_argument("--no-ours", action="store_true", help="skip facealign (e.g. before its model is trained)")
+    ap.add_argument("--model", action="append", default=[], metavar="LABEL=NAME",
+                    help="also evaluate this landmark network of ours (registered name or ONNX file) under LABEL, "
+                    "e.g. facealign-fast=stfan-lmk-112-fast (repeatable)")
     ap.add_argument("--modes", default="det,gt", help="det (end to end), gt (ground-truth box), or both")
     ap.add_argument("--mediapipe-mapping", default="known,fitted",
                     help="mesh -> 68 mappings to report, comma-separated: known (Peizhi Yan's correspondence), fitted "
@@ -137,14 +140,17 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_ours:
             from facealign.pipeline import FaceAligner
 
-            fa = fa or FaceAligner()
-            for mode in modes:
-                try:
-                    res = evaluate_samples(fa, samples, boxes="gt" if mode == "gt" else "detector", progress=not args.quiet)
-                except FileNotFoundError as e:  # a model not trained/shipped yet: report the others
-                    print(f"facealign {mode}: skipped ({e})", file=sys.stderr)
-                    continue
-                add("facealign", mode, res)
+            fa = fa or {"facealign": FaceAligner(), **{lab: FaceAligner(landmarks=name) for lab, name in
+                                                         (m.split("=", 1) for m in args.model)}}
+            for method, aligner in fa.items():
+                for mode in modes:
+                    try:
+                        res = evaluate_samples(aligner, samples, boxes="gt" if mode == "gt" else "detector",
+                                               progress=not args.quiet)
+                    except FileNotFoundError as e:  # a model not trained/shipped yet: report the others
+                        print(f"{method} {mode}: skipped ({e})", file=sys.stderr)
+                        continue
+                    add(method, mode, res)
         runs = [(p, []) for p in peers if p != "mediapipe"]
         if "mediapipe" in peers:
             runs += [("mediapipe", ["--mapping", m]) for m in args.mediapipe_mapping.split(",") if m]

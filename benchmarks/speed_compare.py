@@ -29,6 +29,8 @@ METHODS = [
     ("facealign (det 640)", "facealign", None, "full", []),
     ("facealign (det 320)", "facealign", None, "full", ["--det-size", "320"]),
     ("facealign (det 320, --no-tta)", "facealign", None, "full", ["--det-size", "320", "--no-tta"]),
+    ("facealign (det 320, --no-tta, fast landmarks)", "facealign", None, "full",
+     ["--det-size", "320", "--no-tta", "--landmarks-model", "stfan-lmk-112-fast"]),
     ("facealign detector only (det 640)", "facealign", None, "detect", []),
     ("mediapipe face mesh", "mediapipe", "mediapipe", "mesh", []),
     ("mediapipe face detection", "mediapipe", "mediapipe", "detect", []),
@@ -148,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peers-dir", default=os.environ.get("FACEALIGN_PEERS_DIR", "/work/peers"))
     ap.add_argument("--methods", nargs="+", help="only rows whose label starts with one of these words (e.g. facealign dlib)")
     ap.add_argument("--detector-model", help="time this detector ONNX instead of the shipped one")
-    ap.add_argument("--landmarks-model", help="time this landmark ONNX instead of the shipped one")
+    ap.add_argument("--landmarks-model", help="time this landmark network (registered name or ONNX) in every facealign row")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per method and thread count")
     ap.add_argument("--max-seconds", type=float, default=10.0,
                     help="per photo and method: stop after this long (at least 5 runs; slow peers)")

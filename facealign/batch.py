@@ -33,6 +33,7 @@ class BatchOptions:
     det_size: int | None = None
     det_threshold: float | None = None
     fast: bool = False  # no 68-point network: align on the detector's 5 points
+    landmarks_model: str | None = None  # registered name or .onnx file (None: the default model)
     refine: bool = False
     verify: float = 0.4  # second-stage check of detections by the landmark confidence (0: off)
     tta: bool = True  # mirrored second landmark pass, averaged
@@ -141,9 +142,12 @@ def make_aligner(opts: BatchOptions):
         module, func = factory.split(":")
         return getattr(importlib.import_module(module), func)(opts)
     from facealign.pipeline import FaceAligner
+    from facealign.runtime.session import enable_shared_pool
 
+    # a batch worker runs only our models: detector and landmark network on one pool (one thread: no pool)
+    enable_shared_pool(opts.threads)
     return FaceAligner(
-        landmarks=False if opts.fast else None,
+        landmarks=False if opts.fast else opts.landmarks_model,
         det_size=opts.det_size,
         det_threshold=opts.det_threshold,
         refine=opts.refine,

@@ -18,7 +18,7 @@ from facealign.landmarks.base import LandmarkModel
 from facealign.types import AlignedFace, Face
 
 
-# the landmark network's intra-op threads in a pipeline (see FaceAligner's landmark_threads)
+# the landmark network's intra-op threads in a pipeline without the shared pool (see FaceAligner's landmark_threads)
 LANDMARK_THREADS = 1
 
 
@@ -42,9 +42,11 @@ class FaceAligner:
         tta: average the landmark network over the crop and its mirror image (about 4% lower error for twice
             the landmark time; video tracking turns it off, its temporal fusion does more for less).
         threads: onnxruntime intra-op threads of the detector (default: FACEALIGN_THREADS or the core count).
-        landmark_threads: intra-op threads of the landmark network (default 1). The network is small: with 2
-            threads it gains little, and its thread pool, spinning after each run, slowed the detector running
-            next in the same process from 4.0 to 8.1 ms (640x480, 2 cores).
+        landmark_threads: intra-op threads of the landmark network (default LANDMARK_THREADS = 1): with a pool
+            of its own next to the detector's, two spinning pools on two cores slowed the detector from 4.0 to
+            8.1 ms. Faster: ``facealign.runtime.session.enable_shared_pool()`` before the first FaceAligner (the
+            facealign commands do): both networks then run on one pool of all cores and these counts are not
+            used (a 6-face photo 20.5 -> 14.1 ms on 2 cores); read its docstring for the one catch.
 
     Models are loaded on first use, so e.g. landmark-only use never loads the detector.
     """
@@ -98,6 +100,7 @@ class FaceAligner:
             from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
             name = self._landmarks_arg if isinstance(self._landmarks_arg, str) else None
+            # on the shared pool (enable_shared_pool) the thread count is the pool's; else one thread of its own
             kw = {"threads": self.landmark_threads, "flip_tta": self.tta}
             self._landmarks = ONNXLandmarks(name, **kw) if name else ONNXLandmarks(**kw)
         return self._landmarks

@@ -15,20 +15,13 @@ def main() -> None:
     sc.pin(args.threads)
     cv2.setNumThreads(args.threads)
     import facealign
-    from facealign.pipeline import LANDMARK_THREADS, FaceAligner
+    from facealign.pipeline import FaceAligner
+    from facealign.runtime.session import enable_shared_pool
 
-    det = lmk = None
-    if args.detector_model:
-        from facealign.detection.ssdlite import SSDLiteDetector
-
-        det = SSDLiteDetector(path=args.detector_model, threads=args.threads, det_size=args.det_size)
-    if args.landmarks_model:
-        from facealign.landmarks.onnx_landmarks import ONNXLandmarks
-
-        lmk = ONNXLandmarks(path=args.landmarks_model, threads=LANDMARK_THREADS, flip_tta=not args.no_tta)
-    fa = FaceAligner(
-        det, lmk if args.mode == "full" else False, threads=args.threads, det_size=args.det_size, tta=not args.no_tta
-    )
+    # as the facealign commands run it: detector and landmark network on one pool of `threads` threads
+    enable_shared_pool(args.threads)
+    fa = FaceAligner(args.detector_model or None, (args.landmarks_model or None) if args.mode == "full" else False,
+                     threads=args.threads, det_size=args.det_size, tta=not args.no_tta)
     images = {p.name: cv2.imread(str(p), cv2.IMREAD_COLOR) for p in sc.photos(args.photos)}
 
     def full(img):

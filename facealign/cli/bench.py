@@ -24,7 +24,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--no-3d", action="store_true", help="skip the 3D fit stage")
     p.add_argument("--no-tta", action="store_true", help="one landmark pass per face, as `align --no-tta` (default: with the mirrored pass)")
     p.add_argument("--detector-model", metavar="ONNX", help="time this detector ONNX file instead of the shipped one")
-    p.add_argument("--landmarks-model", metavar="ONNX", help="time this landmark ONNX file instead of the shipped one")
+    p.add_argument("--landmarks-model", metavar="NAME", help="time this landmark network: a registered name (e.g. stfan-lmk-112-fast) or an .onnx file (default: stfan-lmk-112)")
     p.add_argument("--batches", type=int, nargs="*", default=[1, 8, 32],
                    help="also time the landmark network alone on batches of these sizes (ms per face); none to skip")
     p.add_argument("--json", metavar="FILE", help="save rows and environment as JSON")
@@ -54,13 +54,15 @@ def run(args: argparse.Namespace, make_aligner=None) -> int:
             return 2
         photos += extra
     say = None if args.quiet else (lambda m: sys.stderr.write(f"bench: {m}\n"))
+    batches: dict[int, dict[int, float]] = {}
     try:
         rows = speed.run_benchmark(
             photos, tuple(args.threads), args.runs, args.warmup, fit3d=False if args.no_3d else None,
             make_aligner=make_aligner, detector_path=args.detector_model, landmarks_path=args.landmarks_model,
-            det_size=args.det_size, progress=say, tta=not args.no_tta,
+            det_size=args.det_size, progress=say, tta=not args.no_tta, batches=tuple(args.batches or ()),
+            landmark_times=batches,
         )
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ValueError) as e:
         sys.stderr.write(f"facealign: error: {e}\n")
         return 1
     env = speed.environment()
@@ -68,20 +70,13 @@ def run(args: argparse.Namespace, make_aligner=None) -> int:
           f"{env['cores']} cores ({env['cpu']}), load average {env['load_avg_1min']}, "
           f"onnxruntime {env['onnxruntime']}, OpenCV {env['opencv']}; times in ms, median of {args.runs} runs")
     print(speed.format_table(rows))
-    batches = {}
-    if args.batches and make_aligner is None:
-        from facealign.landmarks.onnx_landmarks import ONNXLandmarks
-
-        for t in args.threads:
-            # the network alone, with its own session of t threads (the pipeline keeps it on one, see FaceAligner)
-            model = ONNXLandmarks(path=args.landmarks_model, threads=t)
-            batches[t] = speed.landmark_batches(model, t, tuple(args.batches))
-        if batches:
-            print("\nlandmark network alone, ms per face by batch size:")
-            print("| threads | " + " | ".join(f"batch {n}" for n in args.batches) + " |")
-            print("|---|" + "---|" * len(args.batches))
-            for t, b in batches.items():
-                print(f"| {t} | " + " | ".join(f"{b[n]:.2f}" for n in args.batches) + " |")
+    if batches:
+        # the pipeline's own landmark session (on the shared pool of t threads; one thread when t is 1)
+        print("\nlandmark network alone, ms per face by batch size:")
+        print("| threads | " + " | ".join(f"batch {n}" for n in args.batches) + " |")
+        print("|---|" + "---|" * len(args.batches))
+        for t, b in batches.items():
+            print(f"| {t} | " + " | ".join(f"{b[n]:.2f}" for n in args.batches) + " |")
     if args.json:
         doc = {"environment": env, "runs": args.runs, "warmup": args.warmup, "rows": speed.rows_to_json(rows),
                "landmark_batches_ms_per_face": {str(t): {str(n): v for n, v in b.items()} for t, b in batches.items()}}

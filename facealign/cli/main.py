@@ -14,6 +14,7 @@ COMMANDS = {
     "eval": "eval",
     "train": "train",
     "bench": "bench",
+    "models": "models",
 }
 
 

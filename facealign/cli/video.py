@@ -40,6 +40,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--det-size", type=positive_int, help="detector working size, long side in pixels (default 640)")
     p.add_argument("--det-threshold", type=float, help="minimum detection score (default: the model's calibrated one)")
     p.add_argument("--refine", action="store_true", help="second landmark pass per frame (slower)")
+    p.add_argument("--landmarks-model", metavar="NAME", help="landmark network: a registered name (default stfan-lmk-112; stfan-lmk-112-fast: half the cost) or an .onnx file")
     p.add_argument("--max-frames", type=positive_int, help="stop after this many frames")
     p.add_argument("--fps", type=positive_float, default=25.0, help="frame rate of a folder of frames (default 25)")
     p.add_argument("--threads", type=positive_int, default=1,
@@ -52,9 +53,12 @@ def add_parser(subparsers) -> None:
 def make_aligner(args: argparse.Namespace):
     """The FaceAligner of a video run (a module-level factory so tests can substitute models)."""
     from facealign.pipeline import FaceAligner
+    from facealign.runtime.session import enable_shared_pool
 
+    enable_shared_pool(args.threads)  # with --threads > 1: both networks on one pool (default 1: none)
     return FaceAligner(
-        det_size=args.det_size, det_threshold=args.det_threshold, refine=args.refine, tta=False, threads=args.threads
+        detector=None, landmarks=getattr(args, "landmarks_model", None), det_size=args.det_size,
+        det_threshold=args.det_threshold, refine=args.refine, tta=False, threads=args.threads,
     )
 
 

@@ -89,7 +89,7 @@ class SSDLiteDetector(Detector):
     def __init__(self, model: str = "ssdlite-det", det_size: int | None = None, score_threshold: float | None = None,
                  nms_iou: float = 0.4, max_faces: int = 1000, threads: int | None = None, path: str | None = None,
                  large_faces: bool = True) -> None:
-        spec = registry.get(model)
+        spec, model_path = registry.resolve(model, "detector")
         self.det_size = int(det_size or spec.input_size)
         if self.det_size < PAD:
             raise ValueError(f"det_size must be >= {PAD}, got {self.det_size}")
@@ -98,7 +98,7 @@ class SSDLiteDetector(Detector):
         self.nms_iou = nms_iou
         self.max_faces = max_faces
         self.large_faces = large_faces
-        self.session = create_session(path or spec.path, threads)
+        self.session = create_session(path or model_path, threads)
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """Faces in a BGR uint8 image (grey H x W and BGRA are accepted), highest score first."""

@@ -35,8 +35,8 @@ def add_parser(subparsers) -> None:
                    help="another method's predictions file (same JSON format) to score and plot alongside (repeatable)")
     p.add_argument("--method", default="facealign", help="label of our method in tables and plots")
     p.add_argument("--no-tta", action="store_true", help="one landmark pass per face (no mirrored second pass)")
-    p.add_argument("--model", metavar="ONNX", help="evaluate this landmark ONNX file (e.g. a training run's export) "
-                   "instead of the shipped model")
+    p.add_argument("--model", metavar="NAME", help="evaluate this landmark network: a registered name (e.g. "
+                   "stfan-lmk-112-fast) or an ONNX file (e.g. a training run's export); default stfan-lmk-112")
     p.set_defaults(func=run)
 
 
@@ -63,17 +63,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"facealign eval landmarks: {e}", file=sys.stderr)
         return 2
 
-    from facealign.pipeline import LANDMARK_THREADS, FaceAligner
+    from facealign.pipeline import FaceAligner
 
-    landmarks = None
     if args.model:
-        from facealign.landmarks.onnx_landmarks import ONNXLandmarks
+        from facealign.runtime import registry
 
-        if not Path(args.model).is_file():
-            print(f"facealign eval landmarks: {args.model}: no such model file", file=sys.stderr)
+        try:
+            registry.resolve(args.model, "landmarks")
+        except (ValueError, FileNotFoundError) as e:
+            print(f"facealign eval landmarks: --model: {e}", file=sys.stderr)
             return 2
-        landmarks = ONNXLandmarks(path=args.model, threads=LANDMARK_THREADS, flip_tta=not args.no_tta)
-    fa = FaceAligner(landmarks=landmarks, tta=not args.no_tta)
+    fa = FaceAligner(landmarks=args.model or None, tta=not args.no_tta)
     rows, all_metrics, curves = [], {}, {}
     pose_tables = []
     for spec in specs:

@@ -169,20 +169,50 @@ def time_photo(aligner, photo: Photo, runs: int, warmup: int, fit3d: bool) -> tu
     return n_faces, times
 
 
-def _default_aligner(threads: int, detector_path: str | None, landmarks_path: str | None, det_size: int | None = None,
+def _default_aligner(threads: int, detector: str | None, landmarks: str | None, det_size: int | None = None,
                      tta: bool = True):
-    from facealign.pipeline import LANDMARK_THREADS, FaceAligner
+    """The pipeline as the facealign commands run it: the shared pool of ``threads`` threads (one thread: none),
+    optional models by registered name or ONNX file."""
+    from facealign.pipeline import FaceAligner
+    from facealign.runtime.session import enable_shared_pool
 
-    det = lmk = None
-    if detector_path:
-        from facealign.detection.ssdlite import SSDLiteDetector
+    enable_shared_pool(threads)
+    return FaceAligner(detector or None, landmarks or None, threads=threads, det_size=det_size, tta=tta)
 
-        det = SSDLiteDetector(path=detector_path, threads=threads, det_size=det_size)
-    if landmarks_path:
-        from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
-        lmk = ONNXLandmarks(path=landmarks_path, threads=LANDMARK_THREADS, flip_tta=tta)
-    return FaceAligner(det, lmk, threads=threads, det_size=det_size, tta=tta)
+def _rows_of(aligner, photos: list[Photo], t: int, runs: int, warmup: int, fit3d: bool, progress) -> list[Row]:
+    rows = []
+    for ph in photos:
+        if progress:
+            progress(f"{ph.name} {ph.width}x{ph.height}, {t} thread(s)")
+        n, times = time_photo(aligner, ph, runs, warmup, fit3d)
+        rows.append(Row(
+            ph.name, f"{ph.width}x{ph.height}", t, n,
+            median={k: float(np.median(v)) for k, v in times.items()},
+            p90={k: float(np.percentile(v, 90)) for k, v in times.items()},
+        ))
+    return rows
+
+
+def _say(message: str) -> None:
+    import sys
+
+    sys.stderr.write(f"bench: {message}\n")
+
+
+def _measure_in_this_process(t: int, photos: list[Photo], runs: int, warmup: int, fit3d: bool, detector, landmarks,
+                             det_size, tta: bool, batches: tuple[int, ...], verbose: bool):
+    """(rows, landmark ms per face by batch) for one thread count with the shipped models (run in a fresh process:
+    onnxruntime's shared pool is sized once per process)."""
+    pin_threads(t)
+    try:
+        aligner = _default_aligner(t, detector, landmarks, det_size, tta)
+        rows = _rows_of(aligner, photos, t, runs, warmup, fit3d, _say if verbose else None)
+        model = aligner.landmark_model
+        per_batch = landmark_batches(model, t, batches) if batches and model is not None else {}
+    finally:
+        unpin()
+    return rows, per_batch
 
 
 def run_benchmark(
@@ -197,25 +227,35 @@ def run_benchmark(
     det_size: int | None = None,
     progress: Callable[[str], None] | None = None,
     tta: bool = True,
+    batches: tuple[int, ...] = (),
+    landmark_times: dict[int, dict[int, float]] | None = None,
 ) -> list[Row]:
-    """One Row per photo x thread count. ``make_aligner(threads)`` replaces the shipped models (tests)."""
+    """One Row per photo x thread count. ``make_aligner(threads)`` replaces the shipped models (tests).
+
+    With the shipped models each thread count is measured in a fresh process, set up as the commands run (see
+    _default_aligner), and also times the landmark network alone on ``batches`` (ms per face into
+    ``landmark_times[threads]``).
+    """
     fit3d = _has_face3d() if fit3d is None else fit3d
-    rows = []
-    try:
+    rows: list[Row] = []
+    if make_aligner is not None:
         for t in threads:
             pin_threads(t)
-            aligner = make_aligner(t) if make_aligner else _default_aligner(t, detector_path, landmarks_path, det_size, tta)
-            for ph in photos:
-                if progress:
-                    progress(f"{ph.name} {ph.width}x{ph.height}, {t} thread(s)")
-                n, times = time_photo(aligner, ph, runs, warmup, fit3d)
-                rows.append(Row(
-                    ph.name, f"{ph.width}x{ph.height}", t, n,
-                    median={k: float(np.median(v)) for k, v in times.items()},
-                    p90={k: float(np.percentile(v, 90)) for k, v in times.items()},
-                ))
-    finally:
-        unpin()
+            try:
+                rows += _rows_of(make_aligner(t), photos, t, runs, warmup, fit3d, progress)
+            finally:
+                unpin()
+        return rows
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    for t in threads:
+        with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+            r, b = pool.submit(_measure_in_this_process, t, photos, runs, warmup, fit3d, detector_path,
+                               landmarks_path, det_size, tta, tuple(batches), progress is not None).result()
+        rows += r
+        if landmark_times is not None and b:
+            landmark_times[t] = b
     return rows
 
 

@@ -23,7 +23,8 @@ MAX_BATCH = 16  # faces per network run (see predict)
 
 
 class ONNXLandmarks(LandmarkModel):
-    """68 iBUG points and per-point scores from the registered heatmap network (default "stfan-lmk-112")."""
+    """68 iBUG points and per-point scores from a registered heatmap network (default "stfan-lmk-112"; see
+    `facealign models`) or an ONNX file of the same contract (``model`` as a path, or ``path``)."""
 
     def __init__(
         self,
@@ -35,11 +36,11 @@ class ONNXLandmarks(LandmarkModel):
         """``flip_tta``: also run the mirrored crop and average (test-time augmentation): about 4% lower NME
         (300-W AFW 5.52 -> 5.37, YTF val 5.21 -> 4.97 on an interim model) for twice the network time."""
         self.flip_tta = flip_tta
-        spec = registry.get(model)
-        self.name = spec.name
+        spec, model_path = registry.resolve(model, "landmarks")
+        self.name = spec.name if path is None and model_path == spec.path else str(path or model_path)
         self.size = int(spec.input_size)
         self.crop_scale = float(spec.options.get("crop_scale", 1.4))
-        self.session = create_session(path or spec.path, threads)
+        self.session = create_session(path or model_path, threads)
         self.input_name = self.session.get_inputs()[0].name
         self.output_names = [o.name for o in self.session.get_outputs()]
         self._batch = np.zeros((0, self.size, self.size, 3), np.uint8)  # grown on demand, then reused

@@ -46,9 +46,9 @@ def black_border_stem(net: SSDLiteNet) -> SSDLiteNet:
 
 def check_onnx(net: SSDLiteNet, path: str | Path, sizes: tuple[tuple[int, int], ...] = ((320, 320), (480, 640))) -> float:
     """Largest absolute difference between onnxruntime and torch outputs on random images of the given sizes."""
-    import onnxruntime as ort
+    from facealign.runtime.session import create_session
 
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    sess = create_session(path, 1)
     wrapper = ExportWrapper(black_border_stem(copy.deepcopy(net).eval()))
     rng = np.random.default_rng(0)
     worst = 0.0

@@ -5,9 +5,9 @@ import copy
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 import torch
 
+from facealign.runtime.session import create_session
 from facealign.training.fold_input import fold_input_normalisation
 from facealign.training.landmarks.net import ExportWrapper, LandmarkNet
 
@@ -44,7 +44,7 @@ def check_onnx(model: torch.nn.Module, path: str | Path, n: int = 3, seed: int =
     """Max absolute difference of the landmarks between torch and onnxruntime on random uint8 crops."""
     size = model.net.cfg.input_size
     x = np.random.default_rng(seed).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    sess = create_session(path, 1)
     got = sess.run(None, {"input": x})
     with torch.no_grad():
         want = model(torch.from_numpy(x))

@@ -75,7 +75,7 @@ def export_onnx(net: TemporalNet, path, opset: int = 17) -> float:
 
     import numpy as np
     import onnx
-    import onnxruntime as ort
+    from facealign.runtime.session import create_session
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +91,7 @@ def export_onnx(net: TemporalNet, path, opset: int = 17) -> float:
         p.key, p.value = k, str(v)
     onnx.save(model, str(tmp))
     x = np.random.default_rng(0).random((3, net.window, 68, 3)).astype(np.float32) - 0.5
-    got = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"]).run(None, {"window": x})[0]
+    got = create_session(tmp, 1).run(None, {"window": x})[0]
     with torch.no_grad():
         want = net(torch.from_numpy(x)).numpy()
     diff = float(np.abs(got - want).max())
