@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # All speed numbers of issue 7 in one go, on an otherwise idle machine (~15 minutes on 2 cores).
 # Usage: benchmarks/run_final_speed.sh [OUT]   (default benchmarks/results); PYTHON defaults to /work/venv/bin/python.
-# Writes OUT/bench.{txt,json}, OUT/speed/{speed.md,speed.json,speed.png}, OUT/quantize.md, OUT/scale.txt.
+# Writes OUT/bench*.{txt,json}, OUT/speed/{speed.md,speed.json,speed.png}, OUT/quantize.md, OUT/scale.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-benchmarks/results}"
@@ -12,11 +12,14 @@ echo "load before: $(cat /proc/loadavg)" | tee "$out/load.txt"
 "$py" -m facealign.cli.main bench -q --json "$out/bench.json" | tee "$out/bench.txt"
 "$py" -m facealign.cli.main bench -q --det-size 320 --no-3d --batches --json "$out/bench_det320.json" | tee "$out/bench_det320.txt"
 "$py" -m facealign.cli.main bench -q --det-size 320 --no-3d --no-tta --batches --json "$out/bench_det320_notta.json" | tee "$out/bench_det320_notta.txt"
+"$py" -m facealign.cli.main bench -q --det-size 320 --no-3d --no-tta --landmarks-model stfan-lmk-112-fast --json "$out/bench_fast.json" | tee "$out/bench_fast.txt"
 # 2) against the peers (needs benchmarks/peers/setup_peers.sh dlib mediapipe opencv)
 "$py" benchmarks/speed_compare.py --out "$out/speed" | tail -n 3
-# 3) int8 quantisation: speed and NME change (quantised files stay in /work/cache/speed/quant)
-"$py" scripts/quantize_models.py --out /work/cache/speed/quant --detector | tail -n 12
-cp /work/cache/speed/quant/quantize.md "$out/quantize.md"
+# 3) int8 quantisation: speed and NME change (quantised files stay in /work/cache/speed/quant); SKIP_QUANT=1 skips
+if [ -z "${SKIP_QUANT:-}" ]; then
+  "$py" scripts/quantize_models.py --out /work/cache/speed/quant --detector | tail -n 12
+  cp /work/cache/speed/quant/quantize.md "$out/quantize.md"
+fi
 # 4) batch throughput, --jobs 1 / 2 and Ray, on the 60 portraits (identical results checked)
 photos="${PHOTOS:-../shared/data/wild/portraits}"
 {
