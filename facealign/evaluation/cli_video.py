@@ -29,7 +29,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--sequences", type=int, default=200, help="synthetic val sequences (default 200, as training)")
     p.add_argument("--config", default=str(REPO / "configs" / "temporal.yaml"),
                    help="temporal training config: the synthetic sequences are made as its val set (same cache)")
-    p.add_argument("--landmark-model", help="per-frame landmark ONNX (default: the shipped one)")
+    p.add_argument("--landmarks-model", "--landmark-model", dest="landmark_model", metavar="NAME",
+                   help="per-frame landmark network: registered name or ONNX file (default stfan-lmk-112)")
     p.add_argument("--causal-model", help="temporal causal ONNX (default: shipped)")
     p.add_argument("--offline-model", help="temporal offline ONNX (default: shipped)")
     p.add_argument("--one-euro", default="", metavar="MIN_CUTOFF,BETA", help="One Euro parameters (default: the module's)")
@@ -170,14 +171,16 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, KeyError) as e:
         sys.stderr.write(f"facealign: error: {e}\n")
         return 1
-    lm_path = Path(args.landmark_model) if args.landmark_model else registry.get("stfan-lmk-112").path
+    try:
+        lm_path = registry.resolve(args.landmark_model or "stfan-lmk-112", "landmarks")[1]
+    except (ValueError, FileNotFoundError) as e:
+        sys.stderr.write(f"facealign: error: --landmarks-model: {e}\n")
+        return 2
     res: dict = {}
     if "synthetic" in parts:
         res["synthetic"] = synthetic(args, models, one_euro, lm_path)
     if "real" in parts:
-        from facealign.landmarks.onnx_landmarks import ONNXLandmarks
-
-        fa = FaceAligner(landmarks=ONNXLandmarks(path=lm_path) if args.landmark_model else None, tta=False)
+        fa = FaceAligner(landmarks=str(lm_path), tta=False)
         res["real"] = real(args, models, one_euro, fa)
     if "speed" in parts:
         res["speed"] = speed(args)

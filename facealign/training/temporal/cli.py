@@ -30,6 +30,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--config", required=True, help="YAML file (see configs/temporal.yaml)")
     p.add_argument("--steps", type=int, default=0, help="override the number of training steps")
     p.add_argument("--out", default="", help="override the folder of logs and checkpoints")
-    p.add_argument("--landmark-model", default="", help="override the per-frame landmark ONNX file")
+    p.add_argument("--landmarks-model", "--landmark-model", dest="landmark_model", default="", metavar="NAME",
+                   help="per-frame landmark network whose outputs the model learns from: registered name or ONNX file")
     p.add_argument("--export-dir", default="", help="override where the ONNX files go")
     p.set_defaults(func=run)

@@ -107,7 +107,11 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
     repo = Path(__file__).resolve().parents[3]
     root = Path(cfg.data.root)
     root = root if root.is_absolute() else (repo / root)
+    from facealign.runtime import registry
+
     model_path = Path(cfg.data.landmark_model)
+    if cfg.data.landmark_model in {s.name for s in registry.list_models("landmarks")}:  # a registered name
+        model_path = registry.get(cfg.data.landmark_model).path
     model_path = model_path if model_path.is_absolute() else repo / model_path
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
