@@ -31,6 +31,8 @@ METHODS = [
     ("facealign (det 320, --no-tta)", "facealign", None, "full", ["--det-size", "320", "--no-tta"]),
     ("facealign (det 320, --no-tta, fast landmarks)", "facealign", None, "full",
      ["--det-size", "320", "--no-tta", "--landmarks-model", "stfan-lmk-112-fast"]),
+    ("facealign (det 256, --no-tta, fast landmarks)", "facealign", None, "full",
+     ["--det-size", "256", "--no-tta", "--landmarks-model", "stfan-lmk-112-fast"]),
     ("facealign detector only (det 640)", "facealign", None, "detect", []),
     ("mediapipe face mesh", "mediapipe", "mediapipe", "mesh", []),
     ("mediapipe face detection", "mediapipe", "mediapipe", "detect", []),
