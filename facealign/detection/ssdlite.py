@@ -130,14 +130,11 @@ class SSDLiteDetector(Detector):
             kps = np.concatenate([kps[keep], k2[keep2]])
             sel = merge_boxes(boxes, sc, self.nms_iou)
             boxes, sc, kps = boxes[sel], sc[sel], kps[sel]
-        faces = []
-        for b, s, k in zip(boxes, sc, kps):
-            bo = b.copy()
-            bo[[0, 2]] = np.clip(bo[[0, 2]], -0.5, w - 0.5)
-            bo[[1, 3]] = np.clip(bo[[1, 3]], -0.5, h - 0.5)
-            if bo[2] - bo[0] < 1 or bo[3] - bo[1] < 1:
-                continue
-            faces.append(Face(box=bo, score=float(s), landmarks5=k.astype(np.float64)))
+        # boxes clipped to the image (pixel centres -0.5 .. size - 0.5), all at once; slivers dropped
+        boxes = np.clip(boxes, -0.5, np.array([w, h, w, h], np.float64) - 0.5)
+        ok = ((boxes[:, 2] - boxes[:, 0]) >= 1) & ((boxes[:, 3] - boxes[:, 1]) >= 1)
+        kps = kps.astype(np.float64)
+        faces = [Face(box=boxes[i], score=float(sc[i]), landmarks5=kps[i]) for i in np.flatnonzero(ok)]
         return faces[: self.max_faces]
 
     def _run(self, work_img: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
