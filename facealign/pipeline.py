@@ -113,13 +113,7 @@ class FaceAligner:
         if not faces or self.landmark_model is None:
             return faces
         boxes = np.array([f.box for f in faces], dtype=np.float64)
-        # the detector's eye points give the roll, so the landmark crop comes out upright
-        if all(f.landmarks5 is not None for f in faces):  # the eye line's angle, all faces at once
-            d = np.array([f.landmarks5[1] - f.landmarks5[0] for f in faces])
-            angles = np.degrees(np.arctan2(d[:, 1], d[:, 0]))
-        else:
-            angles = np.array([roll_from_five(f.landmarks5) if f.landmarks5 is not None else 0.0 for f in faces])
-        self._landmarks_into(image, faces, boxes, angles)
+        self._landmarks_into(image, faces, boxes, detector_rolls(faces))
         if self.verify > 0:
             faces = [f for f in faces if f.landmark_scores is None or f.landmark_scores.mean() >= self._verify_at(f.box)]
         return faces
@@ -212,6 +206,14 @@ class FaceAligner:
             f.landmarks = p
             f.landmark_scores = s
             f.landmarks5 = p5
+
+
+def detector_rolls(faces: list[Face]) -> np.ndarray:
+    """The roll (degrees) of each detected face from its eye points (0 without 5 points): the landmark crop is
+    rotated by it so the face comes out upright."""
+    if all(f.landmarks5 is not None for f in faces):  # all faces at once
+        return np.asarray(roll_from_five(np.array([f.landmarks5 for f in faces]).reshape(-1, 5, 2)))
+    return np.array([roll_from_five(f.landmarks5) if f.landmarks5 is not None else 0.0 for f in faces])
 
 
 def _check_image(image: np.ndarray) -> np.ndarray:

@@ -153,3 +153,12 @@ def test_invert_general_affine_and_singular():
     assert np.allclose(T.invert(m), np.linalg.inv(full)[:2], atol=1e-10)
     with pytest.raises(np.linalg.LinAlgError):
         T.invert(np.array([[1.0, 2.0, 0.0], [2.0, 4.0, 1.0]]))
+
+
+def test_roll_from_five_on_many_faces_equals_one_at_a_time():
+    rng = np.random.default_rng(6)
+    p5 = rng.uniform(0, 200, (4, 5, 2))
+    many = crop.roll_from_five(p5)
+    assert many.shape == (4,)
+    assert np.allclose(many, [crop.roll_from_five(p) for p in p5])
+    assert isinstance(crop.roll_from_five(p5[0]), float)

@@ -32,11 +32,13 @@ def crop_transform(box: np.ndarray, size: int, angle: float = 0.0, scale: float 
     return m
 
 
-def roll_from_five(p5: np.ndarray) -> float:
-    """In-plane rotation (degrees) of a face from its 5 points: the angle of the eye line."""
+def roll_from_five(p5: np.ndarray) -> float | np.ndarray:
+    """In-plane rotation (degrees) of a face from its 5 points (5, 2): the angle of the eye line; for (N, 5, 2) the
+    N angles at once."""
     p5 = np.asarray(p5, dtype=np.float64)
-    d = p5[1] - p5[0]
-    return float(np.degrees(np.arctan2(d[1], d[0])))
+    d = p5[..., 1, :] - p5[..., 0, :]
+    angle = np.degrees(np.arctan2(d[..., 1], d[..., 0]))
+    return float(angle) if angle.ndim == 0 else angle
 
 
 def box_from_five(p5: np.ndarray) -> np.ndarray:

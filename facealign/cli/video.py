@@ -57,7 +57,7 @@ def make_aligner(args: argparse.Namespace):
 
     enable_shared_pool(args.threads)  # with --threads > 1: both networks on one pool (default 1: none)
     return FaceAligner(
-        detector=None, landmarks=getattr(args, "landmarks_model", None), det_size=args.det_size,
+        landmarks=args.landmarks_model, det_size=args.det_size,
         det_threshold=args.det_threshold, refine=args.refine, tta=False, threads=args.threads,
     )
 

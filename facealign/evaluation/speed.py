@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -134,7 +135,7 @@ def _has_face3d() -> bool:
 
 def time_photo(aligner, photo: Photo, runs: int, warmup: int, fit3d: bool) -> tuple[int, dict[str, list[float]]]:
     """(faces found, per-stage lists of run times in ms) for one photo; all stages run on every run."""
-    from facealign.alignment.crop import roll_from_five
+    from facealign.pipeline import detector_rolls
 
     buf = np.frombuffer(photo.jpeg, np.uint8)
     times: dict[str, list[float]] = {s: [] for s in (*STAGES, "pipeline")}
@@ -148,8 +149,7 @@ def time_photo(aligner, photo: Photo, runs: int, warmup: int, fit3d: bool) -> tu
         t2 = clock()
         if dets and aligner.landmark_model is not None:
             boxes = np.array([f.box for f in dets], np.float64)
-            angles = np.array([roll_from_five(f.landmarks5) if f.landmarks5 is not None else 0.0 for f in dets])
-            faces = aligner.landmarks_for_boxes(img, boxes, angles)
+            faces = aligner.landmarks_for_boxes(img, boxes, detector_rolls(dets))
         else:
             faces = dets
         t3 = clock()
@@ -195,8 +195,6 @@ def _rows_of(aligner, photos: list[Photo], t: int, runs: int, warmup: int, fit3d
 
 
 def _say(message: str) -> None:
-    import sys
-
     sys.stderr.write(f"bench: {message}\n")
 
 

@@ -108,6 +108,11 @@ def _build(cls, values: dict | None):
     return cls(**values)
 
 
+def net_config(values: dict) -> NetConfig:
+    """A NetConfig from plain data (e.g. a checkpoint's saved config; missing keys keep their defaults)."""
+    return _build(NetConfig, values)
+
+
 def load_config(path: str | Path | None) -> TrainConfig:
     """A TrainConfig from a YAML file (missing keys keep their defaults); None gives the defaults."""
     if path is None:

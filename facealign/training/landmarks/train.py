@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 
 from facealign.training.landmarks.augment import augment
-from facealign.training.landmarks.config import NetConfig, TrainConfig
+from facealign.training.landmarks.config import TrainConfig, net_config
 from facealign.training.landmarks.data import FaceSet, load_set
 from facealign.training.landmarks.export import export_onnx
 from facealign.training.landmarks.losses import distill_loss, landmark_loss
@@ -124,9 +124,7 @@ def evaluate(net: LandmarkNet, sets: list[FaceSet], cfg: TrainConfig, batch: int
 def load_teacher(path: str | Path) -> LandmarkNet:
     """A frozen landmark network from a training checkpoint (its EMA weights when present), in eval mode."""
     ck = torch.load(resolve(str(path)), map_location="cpu", weights_only=False)
-    net_cfg = ck["config"]["net"]
-    known = set(NetConfig.__dataclass_fields__)
-    net = LandmarkNet(NetConfig(**{k: v for k, v in net_cfg.items() if k in known}))
+    net = LandmarkNet(net_config(ck["config"]["net"]))
     net.load_state_dict(ck["ema"] if "ema" in ck else ck["model"])
     net.eval()
     for p in net.parameters():
