@@ -60,3 +60,33 @@ def test_align_rejects_a_bad_landmark_model_choice(tmp_path, capsys, extra, mess
     with pytest.raises(SystemExit) as e:
         main(["align", str(SAMPLE), "--out", str(tmp_path), "-q", *extra])
     assert e.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_save_spec_adds_and_updates_an_entry_and_regenerates_the_readme_table(tmp_path):
+    """The write side (promote): models.json gains the entry, the README table between the markers follows."""
+    import shutil
+    from dataclasses import replace
+
+    shutil.copy(registry.MODELS_DIR / registry.REGISTRY_FILE, tmp_path)
+    (tmp_path / "README.md").write_text(f"# models\n\n{registry.README_BEGIN}\nold\n{registry.README_END}\n\nmore text\n")
+    (tmp_path / "new.onnx").write_bytes(b"x")
+    base = registry.get("stfan-lmk-112-fast")
+    spec = replace(base, name="lmk-new", file="new.onnx", version="2", description="a promoted model")
+    registry.save_spec(spec, models_dir=tmp_path)
+    specs = registry.load_specs(tmp_path)
+    assert list(specs)[-1] == "lmk-new" and specs["lmk-new"].path == tmp_path / "new.onnx"
+    assert list(specs)[:5] == [s.name for s in registry.list_models()]  # the shipped entries keep their order
+    text = (tmp_path / "README.md").read_text()
+    assert "old" not in text and "`lmk-new`" in text and text.endswith("more text\n")
+    registry.save_spec(replace(spec, version="3"), models_dir=tmp_path)  # update in place
+    assert registry.load_specs(tmp_path)["lmk-new"].version == "3" and len(registry.load_specs(tmp_path)) == 6
+    with pytest.raises(ValueError, match="registered already"):
+        registry.save_spec(spec, replace=False, models_dir=tmp_path)
+    with pytest.raises(FileNotFoundError):
+        registry.save_spec(replace(spec, name="x", file="absent.onnx"), models_dir=tmp_path)
+
+
+def test_the_models_readme_table_is_generated_from_the_registry():
+    text = (registry.MODELS_DIR / "README.md").read_text()
+    block = text[text.index(registry.README_BEGIN) + len(registry.README_BEGIN): text.index(registry.README_END)]
+    assert block.strip() == registry.readme_table(registry.list_models())

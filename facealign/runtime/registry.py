@@ -1,60 +1,122 @@
-"""The registry of shipped models: file, input size, crop rule and version of each.
+"""The registry of shipped models: plain data read from facealign/models/models.json, the one source of truth.
 
-Every registered model is run through the same contract tests (tests/test_model_contracts.py).
-Training code registers nothing here: a model ships when its ONNX file is committed under
-facealign/models/ and an entry below names it.
+Each entry names a model's file, kind, input size, crop rule / options and version. The table in
+facealign/models/README.md (between the ``BEGIN``/``END`` markers) is generated from the same file by
+``write_readme``, and ``save_spec`` adds or updates an entry and regenerates that table (the write side used by
+``facealign models promote``). This module holds specs only; ``facealign.stages.build_model`` turns a spec into a
+ready runtime object. The default model of a kind is the first entry of that kind whose file is present.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+REGISTRY_FILE = "models.json"
+README_FILE = "README.md"
+KINDS = ("detector", "landmarks", "temporal", "body")
+README_BEGIN = "<!-- BEGIN models table: generated from models.json by facealign.runtime.registry.write_readme -->"
+README_END = "<!-- END models table -->"
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What the runtime needs to know about one shipped model."""
+    """What the runtime needs to know about one shipped model (one entry of models.json)."""
 
     name: str
-    kind: str  # "detector" | "landmarks" | "temporal"
-    file: str  # relative to facealign/models
-    input_size: int  # landmarks: crop side; detector: default working size (long side)
+    kind: str  # one of KINDS
+    file: str  # relative to the models folder
+    input_size: int  # landmarks: crop side; detector: default working size (long side); temporal: window length
     version: str
     description: str
-    options: dict = field(default_factory=dict)  # e.g. crop_scale for landmark models
+    options: dict = field(default_factory=dict)  # e.g. crop_scale (landmarks), score_threshold (detector)
+    made_by: str = ""  # the command that trains (or builds) it, for the README table
+    licence: str = "MIT (this project)"
+    models_dir: Path = field(default=MODELS_DIR, compare=False, repr=False)  # not stored in the JSON
 
     @property
     def path(self) -> Path:
-        return MODELS_DIR / self.file
+        return self.models_dir / self.file
 
     @property
     def available(self) -> bool:
         return self.path.is_file()
 
+    def to_json(self) -> dict:
+        """The models.json entry of this spec."""
+        d = asdict(self)
+        d.pop("models_dir")
+        return d
 
-_REGISTRY: dict[str, ModelSpec] = {}
+
+_FIELDS = {f.name for f in fields(ModelSpec)} - {"models_dir"}
+_cache: dict[Path, dict[str, ModelSpec]] = {}
 
 
-def register(spec: ModelSpec) -> ModelSpec:
-    if spec.name in _REGISTRY:
-        raise ValueError(f"model {spec.name!r} registered twice")
-    _REGISTRY[spec.name] = spec
-    return spec
+def _check(spec: ModelSpec) -> None:
+    if spec.kind not in KINDS:
+        raise ValueError(f"model {spec.name!r}: kind {spec.kind!r} is not one of {', '.join(KINDS)}")
+    if not spec.name or not spec.file or Path(spec.file).name != spec.file:
+        raise ValueError(f"model {spec.name!r}: needs a name and a plain file name in the models folder")
+
+
+def load_specs(models_dir: Path = MODELS_DIR) -> dict[str, ModelSpec]:
+    """All entries of ``models_dir``/models.json by name, in file order (read once, then cached)."""
+    models_dir = Path(models_dir)
+    if models_dir not in _cache:
+        path = models_dir / REGISTRY_FILE
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise ValueError(f"{path}: cannot read the model registry ({e})") from None
+        specs: dict[str, ModelSpec] = {}
+        for entry in doc.get("models", []):
+            unknown = set(entry) - _FIELDS
+            if unknown:
+                raise ValueError(f"{path}: model {entry.get('name')!r} has unknown fields {sorted(unknown)}")
+            spec = ModelSpec(**entry, models_dir=models_dir)
+            _check(spec)
+            if spec.name in specs:
+                raise ValueError(f"{path}: model {spec.name!r} registered twice")
+            specs[spec.name] = spec
+        _cache[models_dir] = specs
+    return _cache[models_dir]
 
 
 def get(name: str) -> ModelSpec:
+    """The spec of a registered model; KeyError listing the registered names otherwise."""
+    specs = load_specs()
     try:
-        return _REGISTRY[name]
+        return specs[name]
     except KeyError:
-        raise KeyError(f"unknown model {name!r}; registered: {', '.join(sorted(_REGISTRY))}") from None
+        raise KeyError(f"unknown model {name!r}; registered: {', '.join(sorted(specs))}") from None
 
 
-def resolve(model: str | Path, kind: str) -> tuple[ModelSpec, Path]:
-    """(spec, file) for a registered model name, or for an ONNX file of that kind (described by the default spec
-    of the kind: input size and crop rule), e.g. a training export being evaluated before it ships."""
+def list_models(kind: str | None = None) -> list[ModelSpec]:
+    """Registered models (of one kind, or all), in registry order."""
+    return [s for s in load_specs().values() if kind is None or s.kind == kind]
+
+
+def default(kind: str) -> ModelSpec:
+    """The default model of a kind: the first registered one whose file is present."""
+    for s in list_models(kind):
+        if s.available:
+            return s
+    raise FileNotFoundError(f"no shipped {kind} model found in {MODELS_DIR}")
+
+
+def resolve(model: str | Path | None, kind: str) -> tuple[ModelSpec, Path]:
+    """(spec, file) for a registered model name, None (the default of the kind), or an ONNX file of that kind.
+
+    A file is described by the default spec of the kind (input size, crop rule), e.g. a training export being
+    evaluated before it ships. Errors: ValueError (unknown name, wrong kind), FileNotFoundError (missing file).
+    """
+    if model is None:
+        spec = default(kind)
+        return spec, spec.path
     text = str(model)
-    spec = _REGISTRY.get(text)
+    spec = load_specs().get(text)
     if spec is not None:
         if spec.kind != kind:
             raise ValueError(f"model {text!r} is a {spec.kind} model, not a {kind} model")
@@ -68,73 +130,56 @@ def resolve(model: str | Path, kind: str) -> tuple[ModelSpec, Path]:
     raise ValueError(f"unknown {kind} model {text!r}: give a registered name ({names}) or an .onnx file")
 
 
-def list_models(kind: str | None = None) -> list[ModelSpec]:
-    return [s for s in _REGISTRY.values() if kind is None or s.kind == kind]
+# -- the write side (used by `facealign models promote`) ---------------------------------------------------------
+def save_spec(spec: ModelSpec, *, replace: bool = True, models_dir: Path | None = None) -> ModelSpec:
+    """Add ``spec`` to models.json (or update the entry of the same name) and regenerate the README table.
+
+    The model file itself must already be in the models folder (copying it there is the caller's step).
+    ``replace=False`` refuses to overwrite an existing entry (ValueError). ``models_dir`` defaults to
+    ``spec.models_dir`` (the package's models folder). Returns the stored spec. The JSON is written atomically.
+    """
+    models_dir = Path(models_dir or spec.models_dir)
+    spec = ModelSpec(**spec.to_json(), models_dir=models_dir)
+    _check(spec)
+    if not spec.available:
+        raise FileNotFoundError(f"model file not found: {spec.path} (copy it into {models_dir} first)")
+    specs = dict(load_specs(models_dir))
+    if spec.name in specs and not replace:
+        raise ValueError(f"model {spec.name!r} is registered already")
+    specs[spec.name] = spec  # an update keeps its place (so the default of a kind stays the default)
+    doc = {"models": [s.to_json() for s in specs.values()]}
+    _write_text(models_dir / REGISTRY_FILE, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    _cache.pop(models_dir, None)
+    write_readme(models_dir)
+    return spec
 
 
-def default(kind: str) -> ModelSpec:
-    """The default model of a kind: the first registered one whose file is present."""
-    for s in _REGISTRY.values():
-        if s.kind == kind and s.available:
-            return s
-    raise FileNotFoundError(f"no shipped {kind} model found in {MODELS_DIR}")
+def readme_table(specs: list[ModelSpec]) -> str:
+    """The Markdown table of the models README: file, registry name, what, made by, licence."""
+    lines = ["| file | registry name | kind | version | what | made by | licence |", "|---|---|---|---|---|---|---|"]
+    for s in specs:
+        lines.append(f"| `{s.file}` | `{s.name}` | {s.kind} | {s.version} | {s.description} | {s.made_by} | {s.licence} |")
+    return "\n".join(lines)
 
 
-# The shipped models. Keep this list in step with facealign/models/README.md.
-register(
-    ModelSpec(
-        name="stfan-lmk-112",
-        kind="landmarks",
-        file="landmarks_stfan112.onnx",
-        input_size=112,
-        version="1",
-        description="FCN heatmap landmark network, multi-scale fused, 68 points, 112x112 crop",
-        options={"crop_scale": 1.4},
-    )
-)
-register(
-    ModelSpec(
-        name="stfan-lmk-112-fast",
-        kind="landmarks",
-        file="landmarks_stfan112_fast.onnx",
-        input_size=112,
-        version="1",
-        description="the same FCN at about half the cost (narrower, one head block, nearest upsampling), "
-        "distilled from stfan-lmk-112; 68 points, 112x112 crop",
-        options={"crop_scale": 1.4},
-    )
-)
-register(
-    ModelSpec(
-        name="ssdlite-det",
-        kind="detector",
-        file="detector_ssdlite.onnx",
-        input_size=640,
-        version="1",
-        description="SSD-lite face detector (depthwise, multi-scale anchors), box + score + 5 points",
-        # score threshold from `facealign eval detector` (about 0.05 false detections per face-free image)
-        options={"score_threshold": 0.65},
-    )
-)
-register(
-    ModelSpec(
-        name="temporal-causal",
-        kind="temporal",
-        file="temporal_causal.onnx",
-        input_size=12,
-        version="1",
-        description="temporal convolution over the last 12 frames' landmarks (face frame) + scores; online",
-        options={"past": 11, "future": 0},
-    )
-)
-register(
-    ModelSpec(
-        name="temporal-offline",
-        kind="temporal",
-        file="temporal_offline.onnx",
-        input_size=13,
-        version="1",
-        description="temporal convolution over 6 past + current + 6 future frames' landmarks + scores",
-        options={"past": 6, "future": 6},
-    )
-)
+def write_readme(models_dir: Path = MODELS_DIR) -> Path:
+    """Regenerate the table between the markers of ``models_dir``/README.md from models.json (markers added at the
+    end when missing). Returns the README path."""
+    models_dir = Path(models_dir)
+    path = models_dir / README_FILE
+    text = path.read_text(encoding="utf-8") if path.is_file() else "# Shipped models\n"
+    block = f"{README_BEGIN}\n{readme_table(list(load_specs(models_dir).values()))}\n{README_END}"
+    start, end = text.find(README_BEGIN), text.find(README_END)
+    if start >= 0 and end > start:
+        text = text[:start] + block + text[end + len(README_END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    _write_text(path, text)
+    return path
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
