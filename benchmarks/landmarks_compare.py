@@ -30,7 +30,7 @@ from facealign.evaluation.landmarks_eval import (  # noqa: E402
     FaceResult, _score, dataset_metrics, evaluate_samples, gt_box, match_faces, write_predictions,
 )
 from facealign.evaluation.report import format_table, metrics_row, pose_table  # noqa: E402
-from facealign.io.datasets import load_spec  # noqa: E402
+from facealign.data import load_spec  # noqa: E402
 
 DEFAULT_DATA = ("ytf68/val=pts:ytf68/val", "300w/afw=pts:300w/afw", "mtfl/val=mtfl:mtfl/val.txt")
 PEERS = {"dlib": "run_dlib.py", "mediapipe": "run_mediapipe.py"}

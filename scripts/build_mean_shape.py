@@ -14,7 +14,7 @@ import numpy as np
 
 from facealign.alignment.points import FLIP68, five_from_68
 from facealign.alignment.transforms import apply, estimate_similarity
-from facealign.io.datasets.pts import read_pts_file as read_pts
+from facealign.data.pts import read_pts_file as read_pts
 
 
 def normalise(m: np.ndarray) -> np.ndarray:

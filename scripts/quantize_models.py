@@ -33,7 +33,7 @@ DATA = REPO.parent / "shared" / "data" / "300w"
 def calibration_crops(model_path: Path, n: int, seed: int = 0) -> np.ndarray:
     """(n, S, S, 3) uint8 network inputs from 300-W training faces (never AFW, the evaluation set)."""
     from facealign.alignment.points import tight_box
-    from facealign.io.datasets.pts import read_pts_folder
+    from facealign.data.pts import read_pts_folder
     from facealign.io.images import load_image
     from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
@@ -98,7 +98,7 @@ def quantize_all(model: Path, out: Path, crops: np.ndarray) -> dict[str, Path]:
 def afw_nme(model_path: Path) -> float:
     """Mean inter-ocular NME (%) on 300-W AFW with ground-truth boxes."""
     from facealign.evaluation.landmarks_eval import dataset_metrics, evaluate_samples
-    from facealign.io.datasets.pts import read_pts_folder
+    from facealign.data.pts import read_pts_folder
     from facealign.landmarks.onnx_landmarks import ONNXLandmarks
     from facealign.pipeline import FaceAligner
 

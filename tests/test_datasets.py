@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facealign.io.datasets import (
+from facealign.data import (
     WFLW98_TO_68, Sample, eval_schema, five_points, load_spec, parse_spec, read_coco, read_dlib_xml, read_ljson,
     read_mtfl, read_pts_file, read_pts_folder, read_wflw, to_eval,
 )

@@ -14,7 +14,7 @@ from facealign.evaluation.landmarks_eval import (
     dataset_metrics, evaluate_samples, gt_box, match_faces, read_predictions, score_predictions, write_predictions,
 )
 from facealign.evaluation.metrics import auc, ced, failure_rate, nme, nme_all, normaliser, per_bin, summarize
-from facealign.io.datasets import Sample
+from facealign.data import Sample
 from eval_fakes import BoxDetector, MarkerLandmarks, face_image, similarity
 
 GT68 = MEAN68 * 100 + 200.0

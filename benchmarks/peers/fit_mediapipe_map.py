@@ -23,7 +23,7 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO))
 
 from facealign.evaluation.landmarks_eval import gt_box  # noqa: E402
-from facealign.io.datasets import read_pts_folder  # noqa: E402
+from facealign.data import read_pts_folder  # noqa: E402
 
 
 def main() -> int:

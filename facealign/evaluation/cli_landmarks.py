@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         dataset_metrics, evaluate_samples, read_predictions, score_predictions, write_predictions,
     )
     from facealign.evaluation.report import format_table, metrics_row, pose_table
-    from facealign.io.datasets import parse_spec
+    from facealign.data import parse_spec
 
     try:
         specs = [parse_spec(s) for s in args.data]

@@ -25,8 +25,8 @@ import numpy as np
 from facealign.alignment.crop import box_from_five
 from facealign.alignment.points import tight_box
 from facealign.evaluation.metrics import NORMS, THRESHOLDS, nme_all, per_bin, summarize
-from facealign.io.datasets.sample import Sample
-from facealign.io.datasets.schema import eval_schema, five_points, prediction_to_eval, to_eval
+from facealign.data.sample import Sample
+from facealign.data.schema import eval_schema, five_points, prediction_to_eval, to_eval
 
 PREDICTIONS_FORMAT = "facealign-landmarks-predictions/1"
 

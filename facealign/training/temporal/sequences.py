@@ -30,7 +30,7 @@ SEQUENCE_RULE = "2"  # bump when the rendering code changes (cache key)
 
 def load_stills(root: Path, folders: list[str]) -> list[tuple[Path, np.ndarray]]:
     """(image path, 68 points 0-based) of every labelled face in the given .pts folders."""
-    from facealign.io.datasets.pts import read_pts_folder
+    from facealign.data.pts import read_pts_folder
 
     out = []
     for f in folders:

@@ -2,7 +2,7 @@
 box (x_min y_min x_max y_max), 6 attribute flags (pose, expression, illumination, make-up, occlusion, blur)
 and the image path relative to ``WFLW_images``. Coordinates are taken as given (0-based pixels, as released).
 
-mmpose's WFLW JSON is COCO keypoint JSON with 98 points: read it with facealign.io.datasets.coco.read_coco.
+mmpose's WFLW JSON is COCO keypoint JSON with 98 points: read it with facealign.data.coco.read_coco.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facealign.io.datasets.sample import Sample
+from facealign.data.sample import Sample
 
 WFLW_ATTRIBUTES = ("pose", "expression", "illumination", "makeup", "occlusion", "blur")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facealign.io.datasets.sample import Sample, image_next_to, schema_for_count
+from facealign.data.sample import Sample, image_next_to, schema_for_count
 
 
 def read_pts_file(path: str | Path, one_based: bool = True) -> np.ndarray:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facealign.io.datasets.sample import Sample
+from facealign.data.sample import Sample
 
 MTFL_ATTRIBUTES = ("gender", "smile", "glasses", "pose")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facealign.io.datasets.sample import Sample, schema_for_count
+from facealign.data.sample import Sample, schema_for_count
 
 
 def _part_key(name: str) -> tuple[int, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facealign.io.datasets.sample import Sample, image_next_to, schema_for_count
+from facealign.data.sample import Sample, image_next_to, schema_for_count
 
 
 def read_ljson_file(path: str | Path, group: str | None = None) -> np.ndarray:

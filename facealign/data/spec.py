@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from facealign.io.datasets.coco import read_coco
-from facealign.io.datasets.dlib_xml import read_dlib_xml
-from facealign.io.datasets.ljson import read_ljson
-from facealign.io.datasets.mtfl import read_mtfl
-from facealign.io.datasets.pts import read_pts_folder
-from facealign.io.datasets.sample import Sample
-from facealign.io.datasets.wflw import read_wflw
+from facealign.data.coco import read_coco
+from facealign.data.dlib_xml import read_dlib_xml
+from facealign.data.ljson import read_ljson
+from facealign.data.mtfl import read_mtfl
+from facealign.data.pts import read_pts_folder
+from facealign.data.sample import Sample
+from facealign.data.wflw import read_wflw
 
 
 def _read_wflw_any(path: str | Path) -> list[Sample]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facealign.io.datasets.sample import Sample, schema_for_count
+from facealign.data.sample import Sample, schema_for_count
 
 
 def read_coco(path: str | Path, image_root: str | Path | None = None) -> list[Sample]:
