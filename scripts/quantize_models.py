@@ -133,7 +133,7 @@ def quantize_detector(model: Path, out: Path, runs: int) -> str:
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     from facealign.detection.ssdlite import SSDLiteDetector, preprocess
-    from facealign.evaluation.landmarks_eval import iou
+    from facealign.alignment.boxes import iou
 
     portraits = sorted((WILD / "portraits").glob("*.jpg"))
     calib, held_out = portraits[:20], sorted(WILD.glob("*.jpg")) + portraits[20:]

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from facealign.detection.anchors import ANCHOR_SIZES, STRIDES, anchor_boxes, decode, encode, priors
-from facealign.detection.nms import iou_matrix, nms
+from facealign.alignment.boxes import iou_matrix
+from facealign.detection.nms import nms
 from facealign.detection.ssdlite import MIN_SIDE, SSDLiteDetector, postprocess, preprocess
 from facealign.runtime import registry
 

@@ -6,7 +6,8 @@ from helpers import BrightSquareDetector
 from video_helpers import SquareLandmarks, square_frames
 
 from facealign.pipeline import FaceAligner
-from facealign.temporal.tracker import FaceTracker, TrackerOptions, greedy_match, iou_matrix
+from facealign.alignment.boxes import iou_matrix
+from facealign.temporal.tracker import FaceTracker, TrackerOptions, greedy_match
 
 
 def _run(frames, **kw):

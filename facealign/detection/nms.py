@@ -1,19 +1,9 @@
-"""Greedy non-maximum suppression and box IoU in numpy."""
+"""Greedy non-maximum suppression in numpy (IoU: facealign.alignment.boxes)."""
 from __future__ import annotations
 
 import numpy as np
 
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(a), len(b)) IoU of boxes x1, y1, x2, y2 (continuous extents: area = (x2 - x1) * (y2 - y1))."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-12)
+from facealign.alignment.boxes import iou_matrix
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.4, max_keep: int | None = None) -> np.ndarray:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facealign.detection.nms import iou_matrix
+from facealign.alignment.boxes import iou_matrix
 
 
 def match_image(det_boxes: np.ndarray, det_scores: np.ndarray, gt: np.ndarray, ignore: np.ndarray | None = None,

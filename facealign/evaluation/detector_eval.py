@@ -19,7 +19,7 @@ import numpy as np
 
 from facealign.alignment.points import tight_box
 from facealign.detection.base import Detector
-from facealign.detection.nms import iou_matrix
+from facealign.alignment.boxes import iou_matrix
 from facealign.evaluation.detection_metrics import average_precision, match_image, threshold_for_fppi
 
 class VerifiedDetector(Detector):

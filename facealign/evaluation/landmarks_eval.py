@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from facealign.alignment.boxes import iou
 from facealign.alignment.crop import box_from_five
 from facealign.alignment.points import tight_box
 from facealign.evaluation.metrics import NORMS, THRESHOLDS, nme_all, per_bin, summarize
@@ -35,17 +36,6 @@ def gt_box(sample: Sample) -> np.ndarray:
     """The evaluation box of a sample: tight box of its 68 points, or box_from_five of its 5 points."""
     g = to_eval(sample.points, sample.schema)
     return tight_box(g) if len(g) == 68 else box_from_five(g)
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two [x1, y1, x2, y2] boxes."""
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
 
 
 def match_faces(gt_boxes: np.ndarray, det_boxes: np.ndarray, min_iou: float = 0.3) -> list[int | None]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facealign.alignment.boxes import iou_matrix
 from facealign.alignment.crop import roll_from_five, upright_box
 from facealign.types import Face
 
@@ -68,20 +69,6 @@ class Track:
     lost: int = 0  # frames since last seen (0 = active)
     age: int = 0
     usual_score: float | None = None  # running mean of the mean landmark score
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4)."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = lambda z: np.clip(z[:, 2] - z[:, 0], 0, None) * np.clip(z[:, 3] - z[:, 1], 0, None)  # noqa: E731
-    union = area(a)[:, None] + area(b)[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
 def covered_by(box: np.ndarray, others: np.ndarray) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from facealign.detection.anchors import anchor_boxes, encode
-from facealign.detection.nms import iou_matrix
+from facealign.alignment.boxes import iou_matrix
 
 
 def match(pri: np.ndarray, boxes: np.ndarray, kps: np.ndarray, ignore: np.ndarray, pos_iou: float = 0.35,
