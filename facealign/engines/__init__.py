@@ -1,1 +1,0 @@
-"""Execution engines for batch jobs beyond one machine's process pool (facealign.batch is the local engine)."""
