@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 
 from facealign.alignment.crop import crop_transform
-from facealign.landmarks.onnx_landmarks import _prefilter
+from facealign.alignment.crop import prefilter as _prefilter
 
 
 def _smooth_image(h=1600, w=1400):

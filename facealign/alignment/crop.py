@@ -2,14 +2,17 @@
 
 A face box (the tight box of the 68 points, see facealign.types) becomes a square crop centred on the box
 centre with side ``CROP_SCALE * max(box width, box height)``, optionally rotated by the face's roll so the
-face comes out upright. The crop is one affine warp from the original image to the network input.
+face comes out upright. The crop is one affine warp from the original image to the network input
+(``warp_crop``: the runtime's landmark crops, the training crop caches and augmentation all go through it).
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from facealign.alignment.points import tight_box
 from facealign.alignment.templates import MEAN68
+from facealign.alignment.transforms import apply, compose, invert
 
 CROP_SCALE = 1.4
 
@@ -47,7 +50,7 @@ def box_from_five(p5: np.ndarray) -> np.ndarray:
     This is how 5-point data (MTFL) gets boxes in the same convention as 68-point data.
     """
     from facealign.alignment.points import five_from_68
-    from facealign.alignment.transforms import apply, estimate_similarity
+    from facealign.alignment.transforms import estimate_similarity
 
     m = estimate_similarity(five_from_68(MEAN68), p5)
     return tight_box(apply(m, MEAN68))
@@ -71,3 +74,37 @@ def upright_box(landmarks: np.ndarray) -> tuple[np.ndarray, float]:
     return np.concatenate([mid_orig - half, mid_orig + half]), roll
 
 
+def prefilter(image: np.ndarray, m: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(source, transform) for warping a ``size`` x ``size`` crop by ``m`` without aliasing.
+
+    A bilinear warp that shrinks a face by more than 2x skips pixels (aliasing: jagged, noisy crops of big faces
+    in high-resolution photos). Then the crop's region is first reduced by an integer factor with area
+    averaging, and the transform is re-expressed on the reduced region.
+    """
+    scale = float(np.hypot(m[0, 0], m[0, 1]))  # crop pixels per image pixel
+    f = int(1.0 / scale / 1.5) if scale > 0 else 1  # keep at least ~1.5 source pixels per crop pixel
+    if f < 2:
+        return image, m
+    h, w = image.shape[:2]
+    corners = apply(invert(m), np.array([[-1, -1], [size, -1], [-1, size], [size, size]], np.float64))
+    x0, y0 = np.floor(corners.min(0)).astype(int)
+    x1, y1 = np.ceil(corners.max(0)).astype(int)
+    x0, y0 = max(x0, 0), max(y0, 0)
+    x1, y1 = min(x1, w), min(y1, h)
+    if x1 - x0 < f or y1 - y0 < f:
+        return image, m
+    region = image[y0:y1, x0:x1]
+    rw, rh = (x1 - x0) // f, (y1 - y0) // f
+    small = cv2.resize(region[: rh * f, : rw * f], (rw, rh), interpolation=cv2.INTER_AREA)
+    # reduced pixel j covers source pixels j*f .. j*f+f-1, so its centre is at j*f + (f-1)/2 (+ region offset)
+    a = np.array([[f, 0.0, x0 + (f - 1) / 2], [0.0, f, y0 + (f - 1) / 2]])
+    return small, compose(m, a)
+
+
+def warp_crop(
+    image: np.ndarray, m: np.ndarray, size: int, border: int = cv2.BORDER_CONSTANT, dst: np.ndarray | None = None
+) -> np.ndarray:
+    """The ``size`` x ``size`` crop of ``image`` under the 2x3 transform ``m`` (image -> crop pixels): area
+    averaging first when the warp shrinks a lot (``prefilter``), then one bilinear warp. ``dst``: write into it."""
+    src, m = prefilter(image, np.asarray(m, np.float64), size)
+    return cv2.warpAffine(src, m, (size, size), dst=dst, flags=cv2.INTER_LINEAR, borderMode=border)

@@ -1,7 +1,7 @@
 """The shipped landmark network (ONNX) behind the LandmarkModel interface.
 
-Every box is cropped with one cv2.warpAffine from the original image by facealign.alignment.crop.crop_transform
-(the crop rule training uses), all faces of an image run as one batch, and the points come back to image pixels
+Every box is cropped from the original image by facealign.alignment.crop (crop_transform and warp_crop: the
+crop rule and warp training uses), all faces of an image run as one batch, and the points come back to image pixels
 through the inverse of each crop's transform. No torch.
 """
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facealign.alignment.crop import crop_transform
+from facealign.alignment.crop import crop_transform, warp_crop
 from facealign.alignment.points import FLIP68
-from facealign.alignment.transforms import apply, compose, invert
+from facealign.alignment.transforms import apply, invert
 from facealign.landmarks.base import LandmarkModel
 from facealign.runtime import registry
 from facealign.runtime.session import create_session
@@ -64,11 +64,7 @@ class ONNXLandmarks(LandmarkModel):
         for i, box in enumerate(boxes):
             angle = 0.0 if angles is None else float(angles[i])
             mats[i] = crop_transform(box, self.size, angle, self.crop_scale)
-            src, m = _prefilter(image, mats[i], self.size)
-            cv2.warpAffine(
-                src, m, (self.size, self.size), dst=buf[i],
-                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-            )
+            warp_crop(image, mats[i], self.size, dst=buf[i])
         return buf[:n], mats
 
     def predict(
@@ -99,33 +95,6 @@ class ONNXLandmarks(LandmarkModel):
         self.last_features = None if feats is None else feats[:n]
         self.last_transforms = mats
         return out, scores
-
-
-def _prefilter(image: np.ndarray, m: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """(source, transform) for warping a crop without aliasing.
-
-    A bilinear warp that shrinks a face by more than 2x skips pixels (aliasing: jagged, noisy crops of big faces
-    in high-resolution photos). Then the crop's region is first reduced by an integer factor with area
-    averaging, and the transform is re-expressed on the reduced region.
-    """
-    scale = float(np.hypot(m[0, 0], m[0, 1]))  # crop pixels per image pixel
-    f = int(1.0 / scale / 1.5) if scale > 0 else 1  # keep at least ~1.5 source pixels per crop pixel
-    if f < 2:
-        return image, m
-    h, w = image.shape[:2]
-    corners = apply(invert(m), np.array([[-1, -1], [size, -1], [-1, size], [size, size]], np.float64))
-    x0, y0 = np.floor(corners.min(0)).astype(int)
-    x1, y1 = np.ceil(corners.max(0)).astype(int)
-    x0, y0 = max(x0, 0), max(y0, 0)
-    x1, y1 = min(x1, w), min(y1, h)
-    if x1 - x0 < f or y1 - y0 < f:
-        return image, m
-    region = image[y0:y1, x0:x1]
-    rw, rh = (x1 - x0) // f, (y1 - y0) // f
-    small = cv2.resize(region[: rh * f, : rw * f], (rw, rh), interpolation=cv2.INTER_AREA)
-    # reduced pixel j covers source pixels j*f .. j*f+f-1, so its centre is at j*f + (f-1)/2 (+ region offset)
-    a = np.array([[f, 0.0, x0 + (f - 1) / 2], [0.0, f, y0 + (f - 1) / 2]])
-    return small, compose(m, a)
 
 
 def _as_bgr(image: np.ndarray) -> np.ndarray:
