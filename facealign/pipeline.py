@@ -2,9 +2,15 @@
 
     detect (boxes, scores, 5 points) -> landmarks (68 points in a roll-aware crop) -> [3D fit] -> align (crops)
 
-Every stage takes arrays and returns arrays or Faces; nothing here reads files or prints.
+Every stage takes arrays and returns arrays or Faces; nothing here reads files or prints. Models are built by
+facealign.stages.build_model; ``build_aligner(AlignerOptions(...))`` is the one factory the commands, jobs and the
+benchmark use, so they all run the same pipeline.
 """
 from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields
+from typing import Any
 
 import cv2
 import numpy as np
@@ -15,6 +21,7 @@ from facealign.alignment.templates import fit_template, get_template
 from facealign.alignment.transforms import invert
 from facealign.detection.base import Detector
 from facealign.landmarks.base import LandmarkModel
+from facealign.stages import build_model, check_model
 from facealign.types import AlignedFace, Face
 
 
@@ -77,19 +84,31 @@ class FaceAligner:
         self._landmarks: LandmarkModel | None = landmarks if isinstance(landmarks, LandmarkModel) else None
         self._fitter = None
 
+    @classmethod
+    def from_options(cls, options: "AlignerOptions") -> "FaceAligner":
+        """The FaceAligner of ``options`` (see build_aligner, which also sets up the shared thread pool)."""
+        o = options
+        return cls(
+            o.detector_model,
+            False if o.fast else o.landmarks_model,
+            det_size=o.det_size,
+            det_threshold=o.det_threshold,
+            refine=o.refine,
+            verify=o.verify,
+            tta=o.tta,
+            threads=o.threads,
+        )
+
     # -- stages, loaded lazily -------------------------------------------------------------------
     @property
     def detector(self) -> Detector:
         if self._detector is None:
-            from facealign.detection.ssdlite import SSDLiteDetector
-
-            kwargs = {"threads": self.threads}
+            opts: dict[str, Any] = {"threads": self.threads}
             if self.det_size:
-                kwargs["det_size"] = self.det_size
+                opts["det_size"] = self.det_size
             if self.det_threshold is not None:
-                kwargs["score_threshold"] = self.det_threshold
-            name = self._detector_arg if isinstance(self._detector_arg, str) else None
-            self._detector = SSDLiteDetector(name, **kwargs) if name else SSDLiteDetector(**kwargs)
+                opts["score_threshold"] = self.det_threshold
+            self._detector = build_model(self._detector_arg, "detector", **opts)
         return self._detector
 
     @property
@@ -97,25 +116,41 @@ class FaceAligner:
         if self._landmarks_arg is False:
             return None
         if self._landmarks is None:
-            from facealign.landmarks.onnx_landmarks import ONNXLandmarks
-
-            name = self._landmarks_arg if isinstance(self._landmarks_arg, str) else None
             # on the shared pool (enable_shared_pool) the thread count is the pool's; else one thread of its own
-            kw = {"threads": self.landmark_threads, "flip_tta": self.tta}
-            self._landmarks = ONNXLandmarks(name, **kw) if name else ONNXLandmarks(**kw)
+            self._landmarks = build_model(
+                self._landmarks_arg, "landmarks", threads=self.landmark_threads, flip_tta=self.tta
+            )
         return self._landmarks
 
+    def build_temporal(self, mode: str, model: str | None = None):
+        """The learned temporal model for ``mode`` ("causal" / "offline"): ``model`` (registered name or ONNX
+        file) or the mode's shipped one; None for modes without a model ("off", "oneeuro")."""
+        from facealign.temporal.fusion import MODEL_FOR_MODE
+
+        if mode not in MODEL_FOR_MODE:
+            return None
+        return build_model(model or MODEL_FOR_MODE[mode], "temporal")
+
     # -- public API ------------------------------------------------------------------------------
-    def detect(self, image: np.ndarray) -> list[Face]:
-        """All faces in a BGR uint8 image with box, score, 68 landmarks and 5 landmarks (highest score first)."""
+    def detect(self, image: np.ndarray, timings: dict[str, float] | None = None) -> list[Face]:
+        """All faces in a BGR uint8 image with box, score, 68 landmarks and 5 landmarks (highest score first).
+
+        The stage order: detector -> landmark crops made upright by the detector's eye line -> landmarks ->
+        the landmark confidence check (``verify``) -> 5 points from the 68. ``timings``, when given, receives
+        the seconds of the "detect" and "landmarks" (including the check) stages of this call (the benchmark).
+        """
         image = _check_image(image)
+        t0 = time.perf_counter()
         faces = self.detector.detect(image)
-        if not faces or self.landmark_model is None:
-            return faces
-        boxes = np.array([f.box for f in faces], dtype=np.float64)
-        self._landmarks_into(image, faces, boxes, detector_rolls(faces))
-        if self.verify > 0:
-            faces = [f for f in faces if f.landmark_scores is None or f.landmark_scores.mean() >= self._verify_at(f.box)]
+        t1 = time.perf_counter()
+        if faces and self.landmark_model is not None:
+            boxes = np.array([f.box for f in faces], dtype=np.float64)
+            self._landmarks_into(image, faces, boxes, detector_rolls(faces))
+            if self.verify > 0:
+                faces = [f for f in faces if f.landmark_scores is None or f.landmark_scores.mean() >= self._verify_at(f.box)]
+        if timings is not None:
+            timings["detect"] = t1 - t0
+            timings["landmarks"] = time.perf_counter() - t1
         return faces
 
     def landmarks_for_boxes(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None) -> list[Face]:
@@ -179,7 +214,8 @@ class FaceAligner:
         ``frames``: a video file or folder path, an iterable of BGR images, or of (index, time, image).
         Faces carry ``Face.track`` ids; the detector runs every ``key_interval`` frames (or when a track is
         lost); ``temporal`` is ``causal``, ``offline``, ``oneeuro`` or ``off`` (see facealign.temporal).
-        Each item is a TrackedFrame (also has ``.image``). Other options: facealign.temporal.run.track_frames.
+        Each item is a TrackedFrame (also has ``.image``). Other options: facealign.temporal.run.track_frames
+        (``temporal_model``: a registered temporal model name or ONNX file instead of the mode's shipped one).
         """
         from facealign.temporal.run import track_frames
 
@@ -206,6 +242,67 @@ class FaceAligner:
             f.landmarks = p
             f.landmark_scores = s
             f.landmarks5 = p5
+
+
+@dataclass
+class AlignerOptions:
+    """The choices that make a FaceAligner (plain data: it goes to worker processes). ``check()`` validates them
+    up front; ``build_aligner`` makes the aligner. Field names match the batch options, so ``of(obj)`` copies
+    them from any object that has them."""
+
+    detector_model: str | None = None  # registered name or .onnx file (None: the default detector)
+    landmarks_model: str | None = None  # registered name or .onnx file (None: the default landmark model)
+    fast: bool = False  # no 68-point network: the detector's 5 points only
+    det_size: int | None = None
+    det_threshold: float | None = None
+    refine: bool = False
+    verify: float = 0.4  # second-stage check of detections by the landmark confidence (0: off)
+    tta: bool = True  # mirrored second landmark pass, averaged
+    threads: int | None = None
+    shared_pool: bool = True  # detector and landmark network on one onnxruntime pool (as the commands run)
+
+    @classmethod
+    def of(cls, obj: Any, **overrides: Any) -> "AlignerOptions":
+        """AlignerOptions from the same-named attributes of ``obj`` (e.g. batch options), then ``overrides``."""
+        values = {f.name: getattr(obj, f.name) for f in fields(cls) if hasattr(obj, f.name)}
+        return cls(**{**values, **overrides})
+
+    def check(self) -> "AlignerOptions":
+        """Raise ValueError with a one-line reason for a bad choice or combination; returns self."""
+        if self.fast and self.landmarks_model:
+            raise ValueError("--fast skips the landmark network; --landmarks-model has no effect with it")
+        if self.det_size is not None and self.det_size < 1:
+            raise ValueError(f"det_size must be >= 1, got {self.det_size}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be >= 1, got {self.threads}")
+        if self.detector_model:
+            try:
+                check_model(self.detector_model, "detector")
+            except ValueError as e:
+                raise ValueError(f"--detector-model: {e}") from None
+        if self.landmarks_model and not self.fast:
+            try:
+                check_model(self.landmarks_model, "landmarks")
+            except ValueError as e:
+                raise ValueError(f"--landmarks-model: {e}") from None
+        return self
+
+
+def build_aligner(options: AlignerOptions | None = None, **overrides: Any) -> FaceAligner:
+    """The one FaceAligner factory of the commands, jobs and benchmark: ``options`` (then ``overrides``) checked,
+    the shared onnxruntime pool enabled when ``options.shared_pool`` (one thread: no pool), the aligner made.
+
+    Models load on first use; touch ``fa.detector`` / ``fa.landmark_model`` to fail early on a missing file.
+    """
+    o = options or AlignerOptions()
+    if overrides:
+        o = AlignerOptions.of(o, **overrides)
+    o.check()
+    if o.shared_pool:
+        from facealign.runtime.session import enable_shared_pool
+
+        enable_shared_pool(o.threads)
+    return FaceAligner.from_options(o)
 
 
 def detector_rolls(faces: list[Face]) -> np.ndarray:

@@ -23,29 +23,29 @@ MAX_BATCH = 16  # faces per network run (see predict)
 
 
 class ONNXLandmarks(LandmarkModel):
-    """68 iBUG points and per-point scores from a registered heatmap network (default "stfan-lmk-112"; see
-    `facealign models`) or an ONNX file of the same contract (``model`` as a path, or ``path``)."""
+    """68 iBUG points and per-point scores from a registered heatmap network (default: the registry's default
+    landmark model; see `facealign models`) or an ONNX file of the same contract (``model`` as a path, or
+    ``path``). Build it with ``facealign.stages.build_model(model, "landmarks", ...)``."""
+
+    OUTPUTS = ["landmarks", "scores"]  # the contract; a graph with more outputs runs, the rest are not fetched
 
     def __init__(
         self,
-        model: str = "stfan-lmk-112",
+        model: str | Path | None = None,
         path: str | Path | None = None,
         threads: int | None = None,
         flip_tta: bool = False,
     ):
-        """``flip_tta``: also run the mirrored crop and average (test-time augmentation): about 4% lower NME
-        (300-W AFW 5.52 -> 5.37, YTF val 5.21 -> 4.97 on an interim model) for twice the network time."""
+        """``flip_tta``: also run the mirrored crop and average (test-time augmentation): about 4% lower NME for
+        twice the network time (docs/evaluation.md)."""
         self.flip_tta = flip_tta
-        spec, model_path = registry.resolve(model, "landmarks")
-        self.name = spec.name if path is None and model_path == spec.path else str(path or model_path)
+        spec, model_path = registry.resolve(path or model, "landmarks")
+        self.name = spec.name if model_path == spec.path else str(model_path)
         self.size = int(spec.input_size)
         self.crop_scale = float(spec.options.get("crop_scale", 1.4))
-        self.session = create_session(path or model_path, threads)
+        self.session = create_session(model_path, threads)
         self.input_name = self.session.get_inputs()[0].name
-        self.output_names = [o.name for o in self.session.get_outputs()]
         self._batch = np.zeros((0, self.size, self.size, 3), np.uint8)  # grown on demand, then reused
-        self.last_features: np.ndarray | None = None  # `features` of the last batch, for the temporal module
-        self.last_transforms: np.ndarray | None = None  # (N, 2, 3) image -> crop of the last batch
 
     def _buffer(self, n: int) -> np.ndarray:
         if len(self._batch) < n:
@@ -74,14 +74,13 @@ class ONNXLandmarks(LandmarkModel):
         crops, mats = self.crops(image, boxes, angles)
         n = len(crops)
         if n == 0:
-            self.last_features, self.last_transforms = None, mats
             return np.zeros((0, 68, 2), np.float32), np.zeros((0, 68), np.float32)
         batch = np.concatenate([crops, crops[:, :, ::-1]]) if self.flip_tta else crops
         # one run per image, in chunks of MAX_BATCH faces for crowds: per-face time is lowest for batches of ~4-16
         # (activations stay in cache) and memory stays bounded for photos with hundreds of faces
         m = len(batch)
-        chunks = [self.session.run(None, {self.input_name: batch[i : i + MAX_BATCH]}) for i in range(0, m, MAX_BATCH)]
-        outs = {k: v[0] if len(chunks) == 1 else np.concatenate(v) for k, *v in zip(self.output_names, *chunks)}
+        chunks = [self.session.run(self.OUTPUTS, {self.input_name: batch[i : i + MAX_BATCH]}) for i in range(0, m, MAX_BATCH)]
+        outs = {k: v[0] if len(chunks) == 1 else np.concatenate(v) for k, *v in zip(self.OUTPUTS, *chunks)}
         lm, scores = outs["landmarks"][:n], outs["scores"][:n]
         if self.flip_tta:  # mirror the flipped half's points back (x -> size-1-x, left/right order swapped)
             lm_f = outs["landmarks"][n:, FLIP68].copy()
@@ -91,9 +90,6 @@ class ONNXLandmarks(LandmarkModel):
         out = np.empty_like(lm)
         for i in range(n):
             out[i] = apply(invert(mats[i]), lm[i])
-        feats = outs.get("features")
-        self.last_features = None if feats is None else feats[:n]
-        self.last_transforms = mats
         return out, scores
 
 

@@ -32,15 +32,18 @@ MODEL_FOR_MODE = {"causal": "temporal-causal", "offline": "temporal-offline"}
 
 
 class TemporalModel:
-    """The temporal ONNX model: refines the current frame's landmarks from a window of predictions."""
+    """The temporal ONNX model: refines the current frame's landmarks from a window of predictions.
 
-    def __init__(self, name_or_path: str | Path, threads: int | None = 1) -> None:
+    ``model``: a registered temporal model name or an ONNX file of the same contract (None: the registry's
+    default temporal model). Build it with ``facealign.stages.build_model(model, "temporal")``.
+    """
+
+    def __init__(self, model: str | Path | None = None, threads: int | None = 1) -> None:
         from facealign.runtime import registry
         from facealign.runtime.session import create_session
 
-        path = Path(name_or_path)
-        if not path.suffix == ".onnx":
-            path = registry.get(str(name_or_path)).path
+        spec, path = registry.resolve(model, "temporal")
+        self.name = spec.name if path == spec.path else str(path)
         self.path = path
         # a tiny model: one thread avoids thread hand-off costs bigger than the work
         self.session = create_session(path, threads=threads or 1)
@@ -102,7 +105,7 @@ class TemporalFusion:
     def __init__(
         self,
         mode: str = "causal",
-        model: TemporalModel | str | Path | None = None,
+        model: TemporalModel | None = None,
         one_euro: dict[str, float] | None = None,
     ) -> None:
         if mode not in MODES:
@@ -110,7 +113,9 @@ class TemporalFusion:
         self.mode = mode
         self.model: TemporalModel | None = None
         if mode in MODEL_FOR_MODE:
-            self.model = model if isinstance(model, TemporalModel) else TemporalModel(model or MODEL_FOR_MODE[mode])
+            if not isinstance(model, TemporalModel):  # built by the caller: facealign.stages.build_model
+                raise ValueError(f"temporal mode {mode!r} needs a TemporalModel (facealign.stages.build_model)")
+            self.model = model
         self.one_euro_params = dict(one_euro or {})
         self.past = self.model.past if self.model else 0
         self.delay = self.model.future if self.model else 0

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from facealign.alignment.points import tight_box
-from facealign.temporal.fusion import TemporalFusion, TemporalModel
+from facealign.temporal.fusion import MODES, TemporalFusion, TemporalModel
 from facealign.temporal.tracker import FaceTracker, TrackerOptions
 from facealign.types import Face
 
@@ -61,9 +61,15 @@ def track_frames(
 
     ``temporal``: ``causal`` (learned, online), ``offline`` (learned, looks a few frames ahead: output lags the
     input by that many frames), ``oneeuro`` (One Euro filter) or ``off`` (per-frame landmarks).
+    ``temporal_model``: a TemporalModel, or a registered temporal name / ONNX file that ``aligner.build_temporal``
+    builds (default: the mode's shipped model).
     """
     # built here, not in the generator, so a bad mode or a missing model fails at the call
     tracker = FaceTracker(aligner, TrackerOptions(key_interval=key_interval, max_lost=max_lost, min_score=min_score))
+    if temporal not in MODES:
+        raise ValueError(f"temporal mode {temporal!r}: expected one of {', '.join(MODES)}")
+    if not isinstance(temporal_model, TemporalModel):  # a name, a file or None: the aligner builds it (registry)
+        temporal_model = aligner.build_temporal(temporal, temporal_model)
     fusion = TemporalFusion(temporal, model=temporal_model, one_euro=one_euro)
     return _loop(tracker, fusion, _frames(frames, fps))
 
