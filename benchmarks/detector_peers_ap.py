@@ -68,8 +68,8 @@ def main() -> None:
     from facealign.detection.ssdlite import SSDLiteDetector
     from facealign.evaluation.detection_metrics import average_precision as ap_iou
     from facealign.evaluation.detection_metrics import match_image
-    from facealign.training.detection.data import load_split
-    from facealign.training.detection.scenes import SceneParams, compose_scene
+    from facealign.data.face_crops import load_split
+    from facealign.data.scenes import SceneParams, compose_scene
 
     img_dir = args.out / "scenes"
     img_dir.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,8 @@ from facealign.detection.anchors import decode, priors  # noqa: E402
 from facealign.training.detection.config import DetectorConfig  # noqa: E402
 from facealign.training.detection.export import check_onnx, export_onnx  # noqa: E402
 from facealign.training.detection.net import ExportWrapper, SSDLiteNet, normalise  # noqa: E402
-from facealign.training.detection.scenes import SceneParams, compose_scene  # noqa: E402
-from facealign.training.detection.synthetic import synthetic_split  # noqa: E402
+from facealign.data.scenes import SceneParams, compose_scene  # noqa: E402
+from facealign.data.synthetic import synthetic_split  # noqa: E402
 from facealign.training.detection.targets import match  # noqa: E402
 
 SMOKE = Path(__file__).resolve().parents[1] / "configs" / "detector_smoke.yaml"

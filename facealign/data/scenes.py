@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from facealign.alignment.points import FLIP5, tight_box
-from facealign.training.detection.data import FaceRecord
+from facealign.data.face_crops import FaceRecord
 
 SCENE_VERSION = 2  # 2: small faces shrunk with area averaging (no aliasing)
 

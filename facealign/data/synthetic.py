@@ -7,7 +7,7 @@ import numpy as np
 from facealign.alignment.points import five_from_68
 from facealign.alignment.templates import MEAN68
 from facealign.alignment.transforms import apply, estimate_similarity
-from facealign.training.detection.data import FaceRecord
+from facealign.data.face_crops import FaceRecord
 
 
 def synthetic_split(n: int = 32, seed: int = 0) -> tuple[list[FaceRecord], list[np.ndarray]]:

@@ -17,10 +17,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facealign.alignment.points import tight_box
-from facealign.detection.base import Detector
 from facealign.alignment.boxes import iou_matrix
+from facealign.alignment.points import tight_box
+from facealign.data.backgrounds import background_patch
+from facealign.data.face_crops import iter_labelled, load_split
+from facealign.data.scenes import SceneParams, compose_scene
+from facealign.detection.base import Detector
 from facealign.evaluation.detection_metrics import average_precision, match_image, threshold_for_fppi
+
 
 class VerifiedDetector(Detector):
     """The detector followed by the pipeline's landmark check (FaceAligner ``verify``): what `align` keeps."""
@@ -35,13 +39,12 @@ class VerifiedDetector(Detector):
         return self.fa.detect(image)
 
 
-SETS = {"ytf68_val": "ytf68/val", "mtfl_val_aflw": "mtfl:val.txt"}
+# recall sets: report name -> detector source (facealign.data.face_crops.iter_labelled)
+RECALL_SOURCES = {"ytf68_val": "ytf68/val", "mtfl_val_aflw": "mtfl:val.txt"}
 
 
 def best_match_scores(det: Detector, data_root: Path, source: str, limit: int = 0) -> np.ndarray:
     """Per labelled image: the highest score of a detection with IoU >= 0.5 with the labelled face (0 if none)."""
-    from facealign.training.detection.data import iter_labelled  # numpy/OpenCV only
-
     out = []
     for i, (path, pts68, _) in enumerate(iter_labelled(data_root, source)):
         if limit and i >= limit:
@@ -63,14 +66,12 @@ def best_match_scores(det: Detector, data_root: Path, source: str, limit: int = 
 
 def negative_images(data_root: Path, n: int = 100, seed: int = 7) -> list[np.ndarray]:
     """``n`` 640x480 face-free mosaics of validation background patches (see the module docstring)."""
-    from facealign.training.detection.data import _background_patch, iter_labelled
-
     patches = []
-    for src in SETS.values():
+    for src in RECALL_SOURCES.values():
         for path, pts68, _ in iter_labelled(data_root, src):
             img = cv2.imread(str(path))
             if img is not None:
-                p = _background_patch(img, tight_box(pts68))
+                p = background_patch(img, tight_box(pts68))
                 if p is not None:
                     patches.append(p)
     rng = np.random.default_rng(seed)
@@ -98,9 +99,6 @@ def negative_images(data_root: Path, n: int = 100, seed: int = 7) -> list[np.nda
 
 def scene_ap(det: Detector, data_root: Path, cache_dir: Path, n: int = 300, size: int = 416) -> float:
     """AP@0.5 on ``n`` composed scenes from validation identities (faces >= 16 px; smaller ones ignored)."""
-    from facealign.training.detection.data import load_split
-    from facealign.training.detection.scenes import SceneParams, compose_scene
-
     faces, negs = load_split("val", data_root, cache_dir)
     rng = np.random.default_rng(2024)
     p = SceneParams(size=size, min_face=16.0)
@@ -148,7 +146,7 @@ def evaluate_detector(det: Detector, data_root: Path, cache_dir: Path, fppi: flo
     shipped = float(registry.get("ssdlite-det").options.get("score_threshold", 0.5))  # what `align` uses
     res["shipped_threshold"] = shipped
     res["fppi_at_shipped"] = float(np.mean([np.sum(s >= shipped) for s in neg_scores]))
-    for name, src in SETS.items():
+    for name, src in RECALL_SOURCES.items():
         s = best_match_scores(det, data_root, src, limit)
         res[name] = {"n": int(len(s)), f"recall_at_fppi{fppi}": float(np.mean(s >= max(thr, 1e-9))),
                      "recall_at_shipped": float(np.mean(s >= shipped)),

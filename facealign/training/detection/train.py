@@ -17,19 +17,19 @@ from tqdm import tqdm
 
 from facealign.detection.anchors import priors
 from facealign.detection.ssdlite import postprocess
+from facealign.data.face_crops import load_split
+from facealign.data.scenes import SCENE_VERSION, Scene, SceneParams, compose_scene
 from facealign.evaluation.detection_metrics import average_precision, match_image, threshold_for_fppi
 from facealign.training.detection.config import DetectorConfig
-from facealign.training.detection.data import load_split
 from facealign.training.detection.export import check_onnx, export_onnx
 from facealign.training.detection.loss import detection_loss
 from facealign.training.detection.net import SSDLiteNet, normalise
-from facealign.training.detection.scenes import SCENE_VERSION, Scene, SceneParams, compose_scene
 from facealign.training.detection.targets import match
 
 
 def load_data(cfg: DetectorConfig):
     if cfg.synthetic:
-        from facealign.training.detection.synthetic import synthetic_split
+        from facealign.data.synthetic import synthetic_split
 
         return synthetic_split(32, cfg.seed), synthetic_split(16, cfg.seed + 1)
     return load_split("train", Path(cfg.data_root), Path(cfg.cache_dir)), load_split("val", Path(cfg.data_root), Path(cfg.cache_dir))
