@@ -6,7 +6,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
-SAMPLE = REPO / "samples" / "astronaut.png"
 
 
 def need_data(*parts: str) -> Path:

@@ -1,17 +1,16 @@
 """Test doubles and generated fixtures (no shared data needed)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 
 from facealign.alignment.templates import MEAN68
 from facealign.detection.base import Detector
 from facealign.landmarks.base import LandmarkModel
+from facealign.samples import sample_path
 from facealign.types import Face
 
-SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "astronaut.jpg"
+SAMPLE = sample_path()  # the photo shipped in the package (facealign/samples)
 
 
 class BrightSquareDetector(Detector):

@@ -1,7 +1,6 @@
 """The landmark runtime (ONNXLandmarks) on the shipped model: shapes, batching, geometry, accuracy on real faces."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +8,7 @@ import pytest
 from facealign.alignment.points import tight_box
 from facealign.alignment.templates import MEAN68
 from facealign.runtime import registry
+from facealign.samples import sample_path
 
 SPEC = registry.get("stfan-lmk-112")
 
@@ -119,7 +119,7 @@ def test_flip_tta_is_mirror_consistent():
     from facealign.alignment.points import flip_points
     from facealign.landmarks.onnx_landmarks import ONNXLandmarks
 
-    img = cv2.imread(str(Path(__file__).resolve().parents[1] / "samples" / "astronaut.jpg"))
+    img = cv2.imread(str(sample_path()))
     box = np.array([177.0, 86.0, 268.0, 174.0])
     m = ONNXLandmarks(flip_tta=True, threads=1)
     a, sa = m.predict(img, box[None])

@@ -15,6 +15,7 @@ COMMANDS = {
     "train": "train",
     "bench": "bench",
     "models": "models",
+    "sample": "sample",
 }
 
 
@@ -31,14 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"facealign {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name, module in COMMANDS.items():
-        try:
-            mod = importlib.import_module(f"facealign.cli.{module}")
-        except ModuleNotFoundError as e:
-            if e.name == f"facealign.cli.{module}":
-                continue  # command not built yet
-            raise
-        mod.add_parser(sub)
+    for module in COMMANDS.values():
+        importlib.import_module(f"facealign.cli.{module}").add_parser(sub)
     return parser
 
 

@@ -17,8 +17,8 @@ def add_group(subparsers, name: str, help_text: str, providers: dict[str, str]) 
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as e:
-            if e.name == module:
-                continue  # not built yet
+            if e.name == module or (e.name or "").startswith("facealign"):
+                raise  # a broken import of our own, not a missing optional package
             missing = e.name
 
             def _missing(args: argparse.Namespace, _m: str = missing, _n: str = sub_name) -> int:
