@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,8 @@ from facealign.cli.main import build_parser
 from facealign.evaluation import speed
 from facealign.pipeline import FaceAligner
 from helpers import BrightSquareDetector, MeanShapeLandmarks, squares_image
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def fake_aligner(threads: int) -> FaceAligner:
@@ -57,9 +60,6 @@ def test_bad_arguments_exit_2(capsys):
     assert bench.run(args, make_aligner=fake_aligner) == 2
 
 
-@pytest.mark.skipif(not (speed.REPO / "facealign" / "models" / "landmarks_stfan112.onnx").is_file()
-                    or not (speed.REPO / "facealign" / "models" / "detector_ssdlite.onnx").is_file(),
-                    reason="shipped models facealign/models/*.onnx are absent (not trained yet)")
 def test_bench_with_shipped_models(capsys):
     args = build_parser().parse_args(
         ["bench", "--runs", "1", "--warmup", "0", "--threads", "1", "--sizes", "320x240", "--batches", "2", "-q"]
@@ -71,7 +71,7 @@ def test_bench_with_shipped_models(capsys):
 def test_speed_compare_table_states_versions_threads_and_ratio(tmp_path):
     import importlib.util
 
-    path = speed.REPO / "benchmarks" / "speed_compare.py"
+    path = REPO / "benchmarks" / "speed_compare.py"
     spec = importlib.util.spec_from_file_location("speed_compare", path)
     sc = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sc)
@@ -79,10 +79,28 @@ def test_speed_compare_table_states_versions_threads_and_ratio(tmp_path):
     res = [
         {"label": "facealign (det 640)", "threads": 1, "version": "0.1.0", "results": {"a.jpg": {"median_ms": 2.0, "faces": 1}}},
         {"label": "mediapipe face mesh", "threads": 1, "version": "0.10.21", "results": {"a.jpg": {"median_ms": 4.0, "faces": 1}}},
-        {"label": "dlib HOG only", "threads": 1, "error": "not installed (/work/peers/dlib)"},
+        {"label": "dlib HOG only", "threads": 1, "error": "not installed (peers/dlib)"},
     ]
     md = sc.markdown(res, ["a.jpg"], env, 30)
     assert "| mediapipe face mesh | 0.10.21 | 1 | 4.0 ms, 250 fps [1] |" in md
     assert "not installed" in md and "2.00x" in md
     sc.plot(res, ["a.jpg"], tmp_path / "speed.png")
     assert (tmp_path / "speed.png").stat().st_size > 1000
+
+
+def test_bench_times_what_align_runs():
+    """The bench's detect + landmarks are one FaceAligner.detect call: the landmark check (verify) applies, so a
+    detection the check drops is not counted, as in `align`."""
+    img = squares_image([(20, 20, 40), (120, 30, 50)])
+    photo = speed.Photo("squares", speed.encode(img, 100), img.shape[1], img.shape[0])
+
+    class Unsure(MeanShapeLandmarks):
+        def predict(self, image, boxes, angles=None):
+            lm, sc = super().predict(image, boxes, angles)
+            sc = np.asarray(sc, np.float64).copy()
+            sc[1:] = 0.1  # every face but the first fails the check
+            return lm, sc
+
+    fa = FaceAligner(BrightSquareDetector(), Unsure())
+    (row,) = speed.run_benchmark([photo], threads=(1,), runs=2, warmup=0, fit3d=False, make_aligner=lambda t: fa)
+    assert row.faces == len(fa.detect(speed.cv2.imdecode(np.frombuffer(photo.jpeg, np.uint8), 1))) == 1

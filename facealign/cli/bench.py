@@ -6,14 +6,16 @@ import json
 import sys
 from pathlib import Path
 
+from facealign.cli.model_options import add_landmarks_model
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "bench",
         help="measure per-stage latency and frames/second on this CPU",
         description="Time decode, detect, landmarks, 3D fit and align on one-face and many-face photos at 640x480 "
-        "and 1280x720 (made from the bundled sample) for each thread count: median and p90 of --runs runs after "
-        "--warmup runs. Pipeline = detect + landmarks + align.",
+        "and 1280x720 (made from the packaged sample photo) for each thread count: median and p90 of --runs runs "
+        "after --warmup runs. Pipeline = detect + landmarks + align, exactly the stages `align` runs.",
     )
     p.add_argument("--runs", type=int, default=50, help="timed runs per photo (default 50)")
     p.add_argument("--warmup", type=int, default=5, help="untimed runs first (default 5)")
@@ -23,10 +25,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--det-size", type=int, help="detector working size, long side in pixels (default: the model's, 640)")
     p.add_argument("--no-3d", action="store_true", help="skip the 3D fit stage")
     p.add_argument("--no-tta", action="store_true", help="one landmark pass per face, as `align --no-tta` (default: with the mirrored pass)")
-    p.add_argument("--detector-model", metavar="ONNX", help="time this detector ONNX file instead of the shipped one")
-    p.add_argument("--landmarks-model", metavar="NAME", help="time this landmark network: a registered name (e.g. stfan-lmk-112-fast) or an .onnx file (default: stfan-lmk-112)")
+    p.add_argument("--detector-model", metavar="NAME", help="time this detector: a registered name or an .onnx file (default: the shipped one)")
+    add_landmarks_model(p, "time this landmark network: a registered name (e.g. stfan-lmk-112-fast) or an .onnx file "
+                        "(default: stfan-lmk-112)")
     p.add_argument("--batches", type=int, nargs="*", default=[1, 8, 32],
                    help="also time the landmark network alone on batches of these sizes (ms per face); none to skip")
+    p.add_argument("--quick", action="store_true",
+                   help="a short check: 5 runs after 1 warm-up, 1 thread, 640x480 only, no batch table")
     p.add_argument("--json", metavar="FILE", help="save rows and environment as JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     p.set_defaults(func=run)
@@ -42,7 +47,15 @@ def _size(text: str) -> tuple[int, int]:
 
 def run(args: argparse.Namespace, make_aligner=None) -> int:
     from facealign.evaluation import speed
+    from facealign.pipeline import AlignerOptions
 
+    if args.quick:
+        args.runs, args.warmup, args.threads, args.sizes, args.batches = 5, 1, [1], ["640x480"], []
+    try:  # the one model-choice check, before any process starts
+        AlignerOptions(detector_model=args.detector_model, landmarks_model=args.landmarks_model).check()
+    except ValueError as e:
+        sys.stderr.write(f"facealign: error: {e}\n")
+        return 2
     if args.runs < 1 or args.warmup < 0 or min(args.threads) < 1:
         sys.stderr.write("facealign: error: --runs and --threads must be >= 1, --warmup >= 0\n")
         return 2

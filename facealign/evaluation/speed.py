@@ -1,10 +1,11 @@
 """Speed benchmark: per-stage latency and whole-pipeline frames/second of FaceAligner on a CPU.
 
-Photos: the bundled astronaut (one face) letterboxed to 640x480 and 1280x720, and a mosaic of it (many faces) at the
+Photos: the packaged sample (one face) letterboxed to 640x480 and 1280x720, and a mosaic of it (many faces) at the
 same sizes; optionally the user's own photos. Each photo is held as JPEG bytes so "decode" is cv2.imdecode from
-memory (no disk noise). One run = decode, detect, landmarks (all faces of the photo in one batch), 3D fit (when
-facealign.face3d is present), align (one warp per face). Reported: the median and p90 over ``runs`` runs after
-``warmup`` runs, per stage and for the pipeline (detect + landmarks + align, the path the 4 ms target is about).
+memory (no disk noise). One run = decode, ``FaceAligner.detect`` (the very call `align` makes: detector, then
+landmarks of all faces in one batch and the landmark confidence check, timed apart), 3D fit (when facealign.face3d
+is present), align (one warp per face). Reported: the median and p90 over ``runs`` runs after ``warmup`` runs, per
+stage and for the pipeline (detect + landmarks + align).
 Thread counts apply to onnxruntime (intra-op) and OpenCV; the process is also pinned to that many cores so other
 thread pools (BLAS in the 3D fit) cannot use more.
 
@@ -23,8 +24,6 @@ from typing import Callable
 import cv2
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO / "samples" / "astronaut.jpg"
 SIZES = ((640, 480), (1280, 720))
 TILE = 213  # mosaic tile side: 3 x 2 faces at 640x480, 6 x 3 at 1280x720, faces ~40 px wide (peers can find them)
 STAGES = ("decode", "detect", "landmarks", "fit3d", "align")
@@ -84,8 +83,12 @@ def encode(image: np.ndarray, quality: int = 95) -> bytes:
     return buf.tobytes()
 
 
-def standard_photos(sample: str | Path = SAMPLE, sizes=SIZES) -> list[Photo]:
-    """One-face and many-face photos at each size, made from the bundled sample."""
+def standard_photos(sample: str | Path | None = None, sizes=SIZES) -> list[Photo]:
+    """One-face and many-face photos at each size, made from ``sample`` (default: the packaged sample photo)."""
+    if sample is None:
+        from facealign.samples import sample_path
+
+        sample = sample_path()
     img = cv2.imread(str(sample), cv2.IMREAD_COLOR)
     if img is None:
         raise FileNotFoundError(f"cannot read the sample photo {sample}")
@@ -134,24 +137,20 @@ def _has_face3d() -> bool:
 
 
 def time_photo(aligner, photo: Photo, runs: int, warmup: int, fit3d: bool) -> tuple[int, dict[str, list[float]]]:
-    """(faces found, per-stage lists of run times in ms) for one photo; all stages run on every run."""
-    from facealign.pipeline import detector_rolls
+    """(faces found, per-stage lists of run times in ms) for one photo; all stages run on every run.
 
+    Detection and landmarks are one ``aligner.detect`` call, as in `align` (same stage order, the landmark
+    confidence check included); the call reports the split between the two."""
     buf = np.frombuffer(photo.jpeg, np.uint8)
     times: dict[str, list[float]] = {s: [] for s in (*STAGES, "pipeline")}
     n_faces = 0
     clock = time.perf_counter
+    split: dict[str, float] = {}
     for i in range(warmup + runs):
         t0 = clock()
         img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
         t1 = clock()
-        dets = aligner.detector.detect(img)
-        t2 = clock()
-        if dets and aligner.landmark_model is not None:
-            boxes = np.array([f.box for f in dets], np.float64)
-            faces = aligner.landmarks_for_boxes(img, boxes, detector_rolls(dets))
-        else:
-            faces = dets
+        faces = aligner.detect(img, timings=split)
         t3 = clock()
         if fit3d and faces:
             aligner.fit3d(img, faces)
@@ -161,9 +160,11 @@ def time_photo(aligner, photo: Photo, runs: int, warmup: int, fit3d: bool) -> tu
         if i < warmup:
             continue
         n_faces = len(faces)
-        for s, v in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
-            times[s].append(v * 1e3)
-        times["pipeline"].append((t2 - t1 + t3 - t2 + t5 - t4) * 1e3)
+        stage = {"decode": t1 - t0, "detect": split["detect"], "landmarks": split["landmarks"], "fit3d": t4 - t3,
+                 "align": t5 - t4}
+        for s in STAGES:
+            times[s].append(stage[s] * 1e3)
+        times["pipeline"].append((t3 - t1 + t5 - t4) * 1e3)
     if not fit3d:
         del times["fit3d"]
     return n_faces, times
@@ -171,13 +172,12 @@ def time_photo(aligner, photo: Photo, runs: int, warmup: int, fit3d: bool) -> tu
 
 def _default_aligner(threads: int, detector: str | None, landmarks: str | None, det_size: int | None = None,
                      tta: bool = True):
-    """The pipeline as the facealign commands run it: the shared pool of ``threads`` threads (one thread: none),
-    optional models by registered name or ONNX file."""
-    from facealign.pipeline import FaceAligner
-    from facealign.runtime.session import enable_shared_pool
+    """The pipeline as the facealign commands run it (pipeline.build_aligner): the shared pool of ``threads``
+    threads (one thread: none), optional models by registered name or ONNX file."""
+    from facealign.pipeline import AlignerOptions, build_aligner
 
-    enable_shared_pool(threads)
-    return FaceAligner(detector or None, landmarks or None, threads=threads, det_size=det_size, tta=tta)
+    return build_aligner(AlignerOptions(detector_model=detector or None, landmarks_model=landmarks or None,
+                                        threads=threads, det_size=det_size, tta=tta))
 
 
 def _rows_of(aligner, photos: list[Photo], t: int, runs: int, warmup: int, fit3d: bool, progress) -> list[Row]:
