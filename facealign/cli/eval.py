@@ -4,6 +4,7 @@ from facealign.cli.subcommands import add_group
 PROVIDERS = {
     "landmarks": "facealign.evaluation.cli_landmarks",
     "detector": "facealign.evaluation.cli_detector",
+    "detector-wild": "facealign.cli.eval_detector_wild",
     "pose": "facealign.evaluation.cli_pose",
     "video": "facealign.evaluation.cli_video",
 }
