@@ -100,12 +100,12 @@ def test_accuracy_on_held_out_afw(model):
     import cv2
 
     from conftest import need_data
-    from facealign.training.landmarks.data import read_pts_folder  # reads files only, no torch
+    from facealign.data.pts import read_pts_folder
 
     recs = read_pts_folder(need_data("300w", "afw"))[:40]
     errs = []
     for r in recs:
-        img = cv2.imread(str(r.path))
+        img = cv2.imread(str(r.image))
         lm, _ = model.predict(img, tight_box(r.points)[None])
         iod = np.linalg.norm(r.points[36] - r.points[45])
         errs.append(np.linalg.norm(lm[0] - r.points, axis=1).mean() / iod)

@@ -14,9 +14,10 @@ from facealign.alignment.crop import crop_transform  # noqa: E402
 from facealign.alignment.points import five_from_68, tight_box  # noqa: E402
 from facealign.alignment.templates import MEAN68  # noqa: E402
 from facealign.alignment.transforms import apply  # noqa: E402
+from facealign.data.landmark_crops import FaceSet  # noqa: E402
+from facealign.data.pts import read_pts_file  # noqa: E402
 from facealign.training.landmarks.augment import augment  # noqa: E402
 from facealign.training.landmarks.config import AugConfig, load_config  # noqa: E402
-from facealign.training.landmarks.data import FaceSet, read_pts  # noqa: E402
 from facealign.training.landmarks.net import LandmarkNet  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,7 +68,7 @@ def test_configs_load():
 def test_read_pts_is_zero_based(tmp_path):
     f = tmp_path / "a.pts"
     f.write_text("version: 1\nn_points: 2\n{\n1.0 2.5\n10 20\n}\n")
-    assert np.allclose(read_pts(f), [[0, 1.5], [9, 19]])
+    assert np.allclose(read_pts_file(f), [[0, 1.5], [9, 19]])
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -66,6 +66,20 @@ def nme(pred: np.ndarray | None, gt: np.ndarray, norm: str = "io", visible: np.n
     return float(np.nanmean(point_errors(pred, gt, visible)) / d)
 
 
+def inter_ocular(gt: np.ndarray) -> np.ndarray:
+    """The ``io`` normaliser of many faces at once: (...) distances of ground truth (..., K, 2), K = 68 (outer eye
+    corners) or 5 (eye centres)."""
+    gt = np.asarray(gt, dtype=np.float64)
+    a, b = OUTER_EYE_CORNERS if gt.shape[-2] == 68 else (0, 1)
+    return np.linalg.norm(gt[..., a, :] - gt[..., b, :], axis=-1)
+
+
+def nme_batch(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Per-face ``io`` NME of many faces at once: (...) for predictions and ground truth (..., K, 2)."""
+    e = np.linalg.norm(np.asarray(pred, np.float64) - np.asarray(gt, np.float64), axis=-1).mean(-1)
+    return e / np.maximum(inter_ocular(gt), 1e-12)
+
+
 def nme_all(pred: np.ndarray | None, gt: np.ndarray, visible: np.ndarray | None = None) -> dict[str, float]:
     """NME of one face under every normalisation: {"io": .., "ip": .., "box": ..}."""
     return {n: nme(pred, gt, n, visible) for n in NORMS}

@@ -15,13 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from facealign.alignment.points import OUTER_EYE_CORNERS
-
-
-def iod(points: np.ndarray) -> np.ndarray:
-    """Inter-ocular distance of (..., 68, 2) points."""
-    a, b = OUTER_EYE_CORNERS
-    return np.linalg.norm(points[..., a, :] - points[..., b, :], axis=-1)
+from facealign.evaluation.metrics import inter_ocular as iod
+from facealign.evaluation.metrics import nme_batch
 
 
 def jitter(pred: np.ndarray, gt: np.ndarray) -> float:
@@ -31,8 +26,9 @@ def jitter(pred: np.ndarray, gt: np.ndarray) -> float:
 
 
 def nme(pred: np.ndarray, gt: np.ndarray) -> float:
-    """Mean point error / IOD over sequences, frames and points."""
-    return float((np.linalg.norm(pred - gt, axis=-1) / iod(gt)[..., None]).mean())
+    """Mean point error / IOD over sequences, frames and points (the mean of facealign.evaluation.metrics'
+    per-face NME over every frame)."""
+    return float(nme_batch(pred, gt).mean())
 
 
 def lag(pred: np.ndarray, gt: np.ndarray, max_shift: int = 6) -> float:

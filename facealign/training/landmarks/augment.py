@@ -2,7 +2,8 @@
 
 Geometry follows inference exactly: flip and rotate the cached crop, recompute the face box from the moved
 ground-truth points (tight 68-point box, or box_from_five for 5-point faces), jitter it like a detector would,
-then crop it with facealign.alignment.crop.crop_transform. Flip, rotation and crop are a single cv2.warpAffine.
+then crop it with facealign.alignment.crop.crop_transform. Flip, rotation and crop are one warp, made by the
+runtime's own crop warp (facealign.alignment.crop.warp_crop).
 Photometric damage (colour, grey, blur, low resolution, noise, occlusion, JPEG) follows on the small crop.
 """
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facealign.alignment.crop import crop_transform
+from facealign.alignment.crop import crop_transform, warp_crop
 from facealign.alignment.points import FLIP5, FLIP68
 from facealign.alignment.transforms import apply, compose
+from facealign.data.landmark_crops import face_box
 from facealign.training.landmarks.config import AugConfig
-from facealign.training.landmarks.data import face_box
 
 
 def jitter_box(box: np.ndarray, rng: np.random.Generator, shift: float, scale: float, aspect: float) -> np.ndarray:
@@ -47,7 +48,7 @@ def geometric(
     box = jitter_box(face_box(pts), rng, cfg.shift, cfg.scale, cfg.aspect)
     c = crop_transform(box, size)
     border = cv2.BORDER_CONSTANT if rng.random() < 0.7 else cv2.BORDER_REPLICATE
-    crop = cv2.warpAffine(image, compose(c, m), (size, size), flags=cv2.INTER_LINEAR, borderMode=border)
+    crop = warp_crop(image, compose(c, m), size, border)  # the runtime's warp (anti-aliased)
     return crop, apply(c, pts).astype(np.float32)
 
 

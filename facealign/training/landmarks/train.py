@@ -11,9 +11,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from facealign.data.landmark_crops import FaceSet, load_set
+from facealign.evaluation.metrics import nme_batch
 from facealign.training.landmarks.augment import augment
 from facealign.training.landmarks.config import TrainConfig, net_config
-from facealign.training.landmarks.data import FaceSet, load_set
 from facealign.training.landmarks.export import export_onnx
 from facealign.training.landmarks.losses import distill_loss, landmark_loss
 from facealign.training.landmarks.net import LandmarkNet, count_params
@@ -70,15 +71,6 @@ def make_batch(
     }
 
 
-def nme(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
-    """Per-face NME: mean point error / inter-ocular distance (68: outer eye corners 36-45; 5: eye centres)."""
-    if gt.shape[1] == 68:
-        d = np.linalg.norm(gt[:, 36] - gt[:, 45], axis=1)
-    else:
-        d = np.linalg.norm(gt[:, 0] - gt[:, 1], axis=1)
-    return np.linalg.norm(pred - gt, axis=2).mean(1) / np.maximum(d, 1e-6)
-
-
 @torch.no_grad()
 def evaluate(net: LandmarkNet, sets: list[FaceSet], cfg: TrainConfig, batch: int = 128) -> dict[str, float]:
     """Val loss and NME (%) of every validation set from ground-truth boxes; MTFL also per pose bin 1..5."""
@@ -109,7 +101,7 @@ def evaluate(net: LandmarkNet, sets: list[FaceSet], cfg: TrainConfig, batch: int
         pred = np.concatenate(preds)
         if s.n_points == 5:
             pred = five_from_68(pred)
-        e = nme(pred, s.points) * 100
+        e = nme_batch(pred, s.points) * 100
         res[f"nme_{s.name}"] = float(e.mean())
         if s.pose.any():
             for b in range(1, 6):
