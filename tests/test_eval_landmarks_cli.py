@@ -21,7 +21,7 @@ def fake_aligner(monkeypatch):
     import facealign.pipeline as pipeline
 
     real = pipeline.FaceAligner
-    monkeypatch.setattr(pipeline, "FaceAligner", lambda *a, **k: real(detector=BoxDetector([]), landmarks=MarkerLandmarks()))
+    monkeypatch.setattr(pipeline, "build_aligner", lambda *a, **k: real(detector=BoxDetector([]), landmarks=MarkerLandmarks()))
 
 
 def test_cli_writes_metrics_predictions_plots(tmp_path, fake_aligner, capsys):

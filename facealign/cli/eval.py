@@ -2,7 +2,7 @@
 from facealign.cli.subcommands import add_group
 
 PROVIDERS = {
-    "landmarks": "facealign.evaluation.cli_landmarks",
+    "landmarks": "facealign.cli.eval_landmarks",
     "detector": "facealign.evaluation.cli_detector",
     "detector-wild": "facealign.cli.eval_detector_wild",
     "pose": "facealign.evaluation.cli_pose",
