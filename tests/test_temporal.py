@@ -114,8 +114,7 @@ def test_fresh_model_contract_and_causal_ignores_future(fresh_models):
 
 def test_sequences_labels_move_with_the_image():
     pytest.importorskip("yaml")
-    from facealign.training.temporal.config import SequenceConfig
-    from facealign.training.temporal.sequences import render_sequence
+    from facealign.data.sequences import SequenceConfig, render_sequence
 
     img = np.zeros((200, 200, 3), np.uint8)
     pts = MEAN68 * 100 + [100, 100]

@@ -1,37 +1,92 @@
-"""Synthetic face sequences from labelled stills, and the per-frame model's predictions on them (cached).
+"""Synthetic face sequences made from labelled stills: the frames and their exact ground truth.
 
 There is no labelled face video here, so a sequence is made from one labelled still: the still is warped by a
 smooth random trajectory of similarity + perspective motion (or held fixed: a "still" sequence, where only the
 noise changes), and each frame gets its own noise, blur, brightness drift and JPEG compression. The 68 labels
-go through the same warp, so the ground truth is exact.
+go through the same warp, so the ground truth is exact. The per-frame model's tracked predictions on these
+frames (what the temporal module learns from and is measured on) are made above the stages, in
+facealign.evaluation.tracked_sequences.
 
-The per-frame landmark ONNX model then runs on every frame the way the video tracker runs it: the first frame's
-box is the ground-truth box with detector-like jitter, every later box follows from the previous frame's
-predicted points by the tracker's own rule (facealign.temporal.tracker.follow_box). Frames are rendered in chunks and thrown away; only
-ground truth, predictions and scores are kept (a few MB), so training the temporal net costs little.
+``SequenceConfig`` (how sequences are rendered) and ``SequenceSources`` (which stills, how many sequences, their
+cache, the per-frame model) are the ``sequences`` and ``data`` sections of a temporal config
+(configs/temporal.yaml); ``load_sequence_setup`` reads just those sections, for evaluation.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
+import yaml
 
-from facealign.alignment.crop import crop_transform, roll_from_five
-from facealign.temporal.tracker import BOX_RULE, follow_box
-from facealign.alignment.points import five_from_68, tight_box
-from facealign.training.temporal.config import SequenceConfig
+from facealign.alignment.points import tight_box
+from facealign.data.pts import read_pts_folder
 
 SEQUENCE_RULE = "2"  # bump when the rendering code changes (cache key)
 
 
+@dataclass
+class SequenceConfig:
+    """How synthetic sequences are rendered from labelled stills."""
+
+    frames: int = 40  # frames per sequence
+    frame_size: int = 192  # square frames, pixels
+    face_size: tuple[float, float] = (70.0, 120.0)  # max side of the face's tight box in the frame (range)
+    p_still: float = 0.35  # share of still sequences (the image does not move, only noise changes)
+    p_fast: float = 0.3  # share of fast-moving sequences among the moving ones
+    slow_hz: float = 0.5  # highest frequency of slow trajectories
+    fast_hz: float = 1.2  # highest frequency of fast ones (peak speeds ~2 face sizes per second)
+    shift: float = 0.25  # trajectory amplitude: translation, fraction of the face size
+    rotate: float = 12.0  # degrees
+    scale: float = 0.12  # log scale
+    perspective: float = 0.0006  # projective terms (1 / pixels)
+    fps: float = 30.0
+    noise: tuple[float, float] = (1.0, 8.0)  # per-frame Gaussian noise sigma range (grey levels)
+    p_blur: float = 0.4
+    blur: tuple[float, float] = (0.3, 1.5)  # Gaussian blur sigma range
+    brightness: float = 0.25  # per-sequence gain range (+-), with a slow per-frame drift of a fifth of it
+    jpeg: tuple[int, int] = (35, 95)  # per-sequence JPEG quality range (each frame compressed separately)
+    p_jpeg: float = 0.7
+    det_jitter: float = 0.06  # first frame's box = ground-truth box jittered by this fraction (a detector)
+
+
+@dataclass
+class SequenceSources:
+    """Labelled stills (folders under the data root, facealign.paths.data_root) and the per-frame model."""
+
+    cache_dir: str = ""  # the sequence cache; empty: facealign.paths.cache_dir("temporal")
+    train: list[str] = field(default_factory=lambda: ["300w/lfpw_train", "300w/helen_train", "ytf68/train"])
+    val: list[str] = field(default_factory=lambda: ["ytf68/val", "300w/afw"])
+    train_sequences: int = 800
+    val_sequences: int = 200
+    landmark_model: str = "stfan-lmk-112"  # the per-frame model whose output is fused: registered name or ONNX file
+
+
+@dataclass
+class SequenceSetup:
+    """The sequence sections of a temporal config: its seed, ``sequences`` and ``data``."""
+
+    seed: int = 0
+    sequences: SequenceConfig = field(default_factory=SequenceConfig)
+    data: SequenceSources = field(default_factory=SequenceSources)
+
+
+def load_sequence_setup(path: str | Path) -> SequenceSetup:
+    """The seed, ``sequences`` and ``data`` sections of a temporal config YAML (other sections are not read)."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        seq = {k: tuple(v) if isinstance(v, list) else v for k, v in (raw.get("sequences") or {}).items()}
+        return SequenceSetup(int(raw.get("seed", 0)), SequenceConfig(**seq), SequenceSources(**(raw.get("data") or {})))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: config file not found") from None
+    except (TypeError, yaml.YAMLError, AttributeError) as e:
+        raise ValueError(f"{path}: not a temporal config ({e})") from None
+
+
 def load_stills(root: Path, folders: list[str]) -> list[tuple[Path, np.ndarray]]:
     """(image path, 68 points 0-based) of every labelled face in the given .pts folders."""
-    from facealign.data.pts import read_pts_folder
-
     out = []
     for f in folders:
         for s in read_pts_folder(Path(root) / f):
@@ -111,122 +166,3 @@ def render_sequence(
         frames[t] = img
         gt[t] = cv2.perspectiveTransform(pts[None].astype(np.float64), h)[0]
     return frames, gt
-
-
-class _FrameModel:
-    """The per-frame landmark ONNX model, run on many frames (one box each) as one batch."""
-
-    def __init__(self, path: str | Path, threads: int = 1) -> None:
-        from facealign.runtime.session import create_session
-
-        self.session = create_session(path, threads)
-        self.size = int(self.session.get_inputs()[0].shape[1])
-
-    def __call__(self, frames: np.ndarray, boxes: np.ndarray, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        n = len(frames)
-        crops = np.empty((n, self.size, self.size, 3), np.uint8)
-        inv = np.empty((n, 2, 3))
-        for i in range(n):
-            m = crop_transform(boxes[i], self.size, angles[i])
-            cv2.warpAffine(frames[i], m, (self.size, self.size), dst=crops[i], flags=cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_CONSTANT)
-            inv[i] = cv2.invertAffineTransform(m)
-        lm, sc = self.session.run(["landmarks", "scores"], {"input": crops})
-        lm = np.einsum("nij,nkj->nki", inv[:, :, :2], lm.astype(np.float64)) + inv[:, None, :, 2]
-        return lm, sc.astype(np.float32)
-
-
-def predict_tracked(model: _FrameModel, frames: np.ndarray, gt: np.ndarray, rng: np.random.Generator, jitter: float):
-    """Per-frame predictions (B, T, 68, 2) and scores (B, T, 68) for B sequences (B, T, S, S, 3), tracked as in
-    the video runtime: frame 0 from a jittered ground-truth box, then boxes from the previous predictions."""
-    b, n = frames.shape[:2]
-    pred = np.empty((b, n, 68, 2))
-    scores = np.empty((b, n, 68), np.float32)
-    boxes = np.empty((b, 4))
-    angles = np.empty(b)
-    for i in range(b):
-        box = tight_box(gt[i, 0])
-        side = max(box[2] - box[0], box[3] - box[1])
-        centre = (box[:2] + box[2:]) / 2 + rng.normal(0, jitter, 2) * side
-        half = (box[2:] - box[:2]) / 2 * np.exp(rng.normal(0, jitter))
-        boxes[i] = np.concatenate([centre - half, centre + half])
-        angles[i] = roll_from_five(five_from_68(gt[i, 0])) + rng.normal(0, 3)
-    for t in range(n):
-        pred[:, t], scores[:, t] = model(frames[:, t], boxes, angles)
-        for i in range(b):
-            boxes[i], angles[i] = follow_box(boxes[i], angles[i], pred[i, t])
-    return pred, scores
-
-
-def make_sequences(
-    stills: list[tuple[Path, np.ndarray]],
-    n: int,
-    cfg: SequenceConfig,
-    model_path: str | Path,
-    seed: int,
-    chunk: int = 16,
-    progress: bool = True,
-) -> dict[str, np.ndarray]:
-    """Render ``n`` sequences from ``stills`` and run the per-frame model on them.
-
-    Returns arrays: ``gt`` and ``pred`` (n, T, 68, 2), ``scores`` (n, T, 68), ``kind`` (n,) 0 still / 1 slow /
-    2 fast, ``fps`` (scalar)."""
-    from tqdm import tqdm
-
-    rng = np.random.default_rng(seed)
-    model = _FrameModel(model_path)
-    kinds = np.where(rng.random(n) < cfg.p_still, 0, np.where(rng.random(n) < cfg.p_fast, 2, 1))
-    which = rng.integers(0, len(stills), n)
-    gts, preds, scs = [], [], []
-    names = ("still", "slow", "fast")
-    for s in tqdm(range(0, n, chunk), disable=not progress, desc="sequences", unit="chunk"):
-        fr, gt = [], []
-        for i in range(s, min(n, s + chunk)):
-            path, pts = stills[which[i]]
-            img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            f, g = render_sequence(img, pts, rng, cfg, names[kinds[i]])
-            fr.append(f)
-            gt.append(g)
-        fr, gt = np.stack(fr), np.stack(gt)
-        p, sc = predict_tracked(model, fr, gt, rng, cfg.det_jitter)
-        gts.append(gt.astype(np.float32))
-        preds.append(p.astype(np.float32))
-        scs.append(sc)
-    return {
-        "gt": np.concatenate(gts),
-        "pred": np.concatenate(preds),
-        "scores": np.concatenate(scs),
-        "kind": kinds.astype(np.int8),
-        "fps": np.float32(cfg.fps),
-    }
-
-
-def cached_sequences(
-    name: str,
-    root: Path,
-    folders: list[str],
-    n: int,
-    cfg: SequenceConfig,
-    model_path: str | Path,
-    cache_dir: str | Path,
-    seed: int,
-    progress: bool = True,
-) -> dict[str, np.ndarray]:
-    """make_sequences, computed once per (data, config, per-frame model file) and stored under ``cache_dir``."""
-    model_path = Path(model_path)
-    key = hashlib.sha1(
-        json.dumps([folders, n, asdict(cfg), seed, BOX_RULE, SEQUENCE_RULE], sort_keys=True, default=str).encode() + model_path.read_bytes()
-    ).hexdigest()[:10]
-    path = Path(cache_dir) / f"{name}_{key}.npz"
-    if path.is_file():
-        with np.load(path) as z:
-            return {k: z[k] for k in z.files}
-    stills = load_stills(root, folders)
-    if not stills:
-        raise FileNotFoundError(f"no labelled 68-point stills in {root} / {folders}")
-    data = make_sequences(stills, n, cfg, model_path, seed, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, **data)
-    tmp.replace(path)
-    return data

@@ -3,7 +3,7 @@
     facealign eval video --out out/eval_video
 
 (1) jitter on synthetic still sequences and (2) NME and lag on synthetic moving sequences, made from val images
-only (ytf68/val, 300w/afw; facealign.training.temporal.sequences), for off / oneeuro / causal / offline;
+only (ytf68/val, 300w/afw; facealign.data.sequences), for off / oneeuro / causal / offline;
 (3) ground-truth-free jitter on the real videos, side by side, with a PNG of the nose tip's track per video;
 (4) frames/second of the whole `facealign video` run on each clip (decode, tracking, fusion, JSON, overlay).
 """
@@ -52,10 +52,10 @@ def _models(args) -> dict:
 
 def synthetic(args, models: dict, one_euro: dict, lm_path: Path) -> dict:
     from facealign.evaluation.video_eval import apply_mode, synthetic_metrics
-    from facealign.training.temporal.config import load_config
-    from facealign.training.temporal.sequences import cached_sequences
+    from facealign.data.sequences import load_sequence_setup
+    from facealign.evaluation.tracked_sequences import cached_sequences
 
-    cfg = load_config(args.config)
+    cfg = load_sequence_setup(args.config)
     import numpy as np
 
     data = cached_sequences("val", args.data, cfg.data.val, args.sequences, cfg.sequences, lm_path,

@@ -101,7 +101,7 @@ def train_one(cfg: TrainConfig, past: int, future: int, train: dict, val: dict, 
 
 def train(cfg: TrainConfig, progress: bool = True) -> dict:
     """Make (or load) the cached sequences, train the causal and offline nets, export both to ONNX."""
-    from facealign.training.temporal.sequences import cached_sequences
+    from facealign.evaluation.tracked_sequences import cached_sequences
 
     torch.set_num_threads(cfg.threads)
     repo = Path(__file__).resolve().parents[3]
