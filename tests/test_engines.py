@@ -13,10 +13,12 @@ from pathlib import Path
 import cv2
 import pytest
 
-from facealign import batch
-from facealign.batch import BatchOptions, iter_results, run_batch
 from facealign.cli.main import main
-from facealign.engines.ray_engine import ray_available
+from facealign.jobs import photo
+from facealign.jobs.batch import run_batch
+from facealign.jobs.batch_options import BatchOptions
+from facealign.jobs.engines.local import LocalEngine
+from facealign.jobs.engines.ray_engine import ray_available
 from facealign.io.inputs import expand_inputs, output_names
 from facealign.io.results import read_results
 
@@ -41,8 +43,8 @@ def folder(tmp_path) -> Path:
 
 
 def _run(folder: Path, out: Path, jobs: int, inputs: list[str] | None = None, resume: bool = False, **kw):
-    opts = BatchOptions(out=str(out), extra=dict(FAKES), **kw)
-    return run_batch(inputs or [str(folder)], opts, jobs=jobs, resume=resume, progress=False)
+    opts = BatchOptions(out=str(out), extra=dict(FAKES), jobs=jobs, resume=resume, **kw)
+    return run_batch(inputs or [str(folder)], opts, progress=False)
 
 
 def _outputs(out: Path) -> tuple[list[dict], dict[str, bytes]]:
@@ -108,7 +110,7 @@ def test_the_pool_keeps_a_bounded_number_of_inputs_in_flight(tmp_path):
     names = output_names([i.path for i in items])
     opts = BatchOptions(out=str(tmp_path / "out"), extra=dict(FAKES), overlays=False)
     Counting.pulled = 0
-    gen = iter_results(items, opts, jobs=2, names=names)
+    gen = LocalEngine(jobs=2).records(items, opts, names)
     next(gen), next(gen)
     time.sleep(1.0)  # a slow writer: the workers must not run ahead through the whole data set
     assert Counting.pulled <= 2 + 4 * 2 + 1  # consumed + the window + one waiting for a free slot
@@ -161,14 +163,14 @@ def local_ray(monkeypatch):
 
 def test_ray_engine_gives_the_same_results_as_the_local_engine(folder, tmp_path, local_ray, monkeypatch):
     _run(folder, tmp_path / "local", jobs=1)
-    opts = BatchOptions(out=str(tmp_path / "ray"), extra=dict(FAKES))
-    s = run_batch([str(folder)], opts, jobs=2, progress=False, engine="ray")
+    opts = BatchOptions(out=str(tmp_path / "ray"), extra=dict(FAKES), jobs=2, engine="ray")
+    s = run_batch([str(folder)], opts, progress=False)
     assert (s.images, s.failed) == (12, 1)
     assert _outputs(tmp_path / "ray") == _outputs(tmp_path / "local")
 
     # relative paths mean what they mean on the driver
     monkeypatch.chdir(tmp_path)
-    s = run_batch(["in"], BatchOptions(out="ray_rel", extra=dict(FAKES)), jobs=1, progress=False, engine="ray")
+    s = run_batch(["in"], BatchOptions(out="ray_rel", extra=dict(FAKES), engine="ray"), progress=False)
     rel = read_results(tmp_path / "ray_rel" / "results.jsonl")
     first = next(r for r in rel if r["faces"])
     assert s.images == 12 and first["image"].startswith("in/") and (tmp_path / "ray_rel" / first["faces"][0]["crop"]).is_file()
@@ -177,8 +179,8 @@ def test_ray_engine_gives_the_same_results_as_the_local_engine(folder, tmp_path,
     path = tmp_path / "ray" / "results.jsonl"
     lines = path.read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join(lines[:-4]))
-    s = run_batch([str(folder)], BatchOptions(out=str(tmp_path / "ray"), extra=dict(FAKES)), jobs=2, resume=True,
-                  progress=False, engine="ray")
+    opts = BatchOptions(out=str(tmp_path / "ray"), extra=dict(FAKES), jobs=2, resume=True, engine="ray")
+    s = run_batch([str(folder)], opts, progress=False)
     assert (s.images, s.skipped) == (5, 7)  # the 4 dropped inputs and the failed one (retried on resume, by design)
     got, files = _outputs(tmp_path / "ray")
     ref, ref_files = _outputs(tmp_path / "local")
@@ -187,5 +189,5 @@ def test_ray_engine_gives_the_same_results_as_the_local_engine(folder, tmp_path,
 
 def test_batch_module_keeps_the_factory_hook():
     opts = BatchOptions(out="unused", extra=dict(FAKES))
-    fa = batch.make_aligner(opts)
+    fa = photo.batch_aligner(opts)
     assert fa.detector.name == "bright-squares"

@@ -4,7 +4,7 @@ import json
 import cv2
 import numpy as np
 
-from facealign.alignment.merge import contact_sheet, merge_crops
+from facealign.merge.mean import contact_sheet, merge_crops
 from facealign.cli.main import main
 
 from helpers import SAMPLE

@@ -10,8 +10,8 @@ pytest.importorskip("av")
 from helpers import BrightSquareDetector  # noqa: E402
 from video_helpers import SquareLandmarks, square_frames, write_video  # noqa: E402
 
-from facealign.cli import video as video_cli  # noqa: E402
 from facealign.cli.main import main  # noqa: E402
+from facealign.jobs import video as video_job  # noqa: E402
 from facealign.io.video import FolderSource, VideoError, open_frames  # noqa: E402
 from facealign.pipeline import FaceAligner  # noqa: E402
 from facealign.runtime import registry  # noqa: E402
@@ -77,7 +77,7 @@ def test_track_api_yields_every_frame_with_ids(clip):
 
 @pytest.fixture
 def fake_models(monkeypatch):
-    monkeypatch.setattr(video_cli, "make_aligner", lambda args: FaceAligner(BrightSquareDetector(), SquareLandmarks()))
+    monkeypatch.setattr(video_job, "video_aligner", lambda opts: FaceAligner(BrightSquareDetector(), SquareLandmarks()))
 
 
 def _modes():

@@ -1,6 +1,6 @@
 """Stand-in models for worker processes and Ray actors (they cannot see a test's monkeypatching).
 
-Used through BatchOptions.extra["aligner_factory"] = "worker_fakes:fake_aligner" (tests/ must be importable in
+Used through facealign.jobs.batch_options.BatchOptions.extra["aligner_factory"] = "worker_fakes:fake_aligner" (tests/ must be importable in
 the workers: spawn copies sys.path; Ray workers get PYTHONPATH).
 """
 from __future__ import annotations

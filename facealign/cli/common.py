@@ -1,11 +1,13 @@
-"""Options and reporting shared by the batch commands (`align`, `pose`)."""
+"""Arguments and reporting shared by the batch commands (`align`, `pose`): parse -> options -> call -> print."""
 from __future__ import annotations
 
 import argparse
 import sys
 
 from facealign.alignment.templates import TEMPLATES
-from facealign.batch import BatchOptions, BatchSummary, load_boxes_file, run_batch
+from facealign.jobs.batch import run_batch
+from facealign.jobs.batch_options import BatchOptions, load_boxes_file
+from facealign.jobs.options import OptionsError
 
 
 def positive_int(text: str) -> int:
@@ -58,28 +60,8 @@ def add_batch_options(p: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace, fit3d: bool) -> BatchOptions:
-    if args.fast and args.landmarks_model:
-        sys.stderr.write("facealign: error: --fast skips the landmark network; --landmarks-model has no effect with it\n")
-        raise SystemExit(2)
-    if args.landmarks_model:
-        from facealign.runtime import registry
-
-        try:
-            registry.resolve(args.landmarks_model, "landmarks")
-        except (ValueError, FileNotFoundError) as e:
-            sys.stderr.write(f"facealign: error: --landmarks-model: {e}\n")
-            raise SystemExit(2) from None
-    if args.fast and (args.template.startswith("mean68") or fit3d):
-        what = "the 3D fit" if fit3d else f"template {args.template}"
-        sys.stderr.write(f"facealign: error: --fast gives 5 points only; {what} needs the 68 landmarks\n")
-        raise SystemExit(2)
-    boxes = None
-    if args.boxes:
-        try:
-            boxes = load_boxes_file(args.boxes)
-        except ValueError as e:
-            sys.stderr.write(f"facealign: error: {e}\n")
-            raise SystemExit(2) from None
+    """The batch options of a command line, checked (``OptionsError`` when they cannot work)."""
+    boxes = load_boxes_file(args.boxes) if args.boxes else None
     return BatchOptions(
         out=args.out,
         template=args.template,
@@ -101,29 +83,27 @@ def options_from_args(args: argparse.Namespace, fit3d: bool) -> BatchOptions:
         crop_format=args.crop_format,
         max_pixels=args.max_pixels,
         threads=args.threads,
-    )
+        jobs=args.jobs,
+        resume=args.resume,
+        engine=args.engine,
+        address=args.address,
+    ).validate()
 
 
-def run_and_report(args: argparse.Namespace, opts: BatchOptions) -> int:
-    """Run the batch with a progress bar, print errors as they come and a summary; return the exit status."""
+def run_and_report(args: argparse.Namespace, fit3d: bool) -> int:
+    """Options from ``args``, the batch with a progress bar, errors as they come and a summary; the exit status
+    (0 all inputs done, 1 some failed, 2 bad arguments)."""
     from tqdm import tqdm
 
     def on_error(path: str, message: str) -> None:
         tqdm.write(f"facealign: error: {path}: {message}", file=sys.stderr)
 
-    if args.address and args.engine != "ray":
-        sys.stderr.write("facealign: error: --address needs --engine ray\n")
+    try:
+        opts = options_from_args(args, fit3d)
+        summary = run_batch(args.inputs, opts, progress=not args.quiet, on_error=on_error)
+    except OptionsError as e:
+        sys.stderr.write(f"facealign: error: {e}\n")
         return 2
-    if args.engine == "ray":
-        from facealign.engines.ray_engine import ray_available
-
-        if not ray_available():
-            sys.stderr.write("facealign: error: --engine ray needs Ray: pip install 'facealign[ray]'\n")
-            return 2
-    summary: BatchSummary = run_batch(
-        args.inputs, opts, resume=args.resume, jobs=args.jobs, progress=not args.quiet, on_error=on_error,
-        engine=args.engine, address=args.address,
-    )
     if not args.quiet:
         rate = summary.images / summary.seconds if summary.seconds > 0 else 0.0
         skipped = f", {summary.skipped} already done" if summary.skipped else ""

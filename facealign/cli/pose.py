@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from facealign.cli.common import add_batch_options, options_from_args, run_and_report
+from facealign.cli.common import add_batch_options, run_and_report
 
 
 def add_parser(subparsers) -> None:
@@ -17,4 +17,4 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_and_report(args, options_from_args(args, fit3d=True))
+    return run_and_report(args, fit3d=True)

@@ -26,13 +26,13 @@ class ResultsWriter:
         if resume and self.path.exists():
             self.done = _read_complete_lines(self.path)
             self.records = dict(self.done)
-            write_bytes_atomic(self.path, b"".join(_line(r) for r in self.records.values()))
+            write_bytes_atomic(self.path, b"".join(json_line(r) for r in self.records.values()))
         elif self.path.exists():
             self.path.unlink()
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
     def write(self, record: dict[str, Any]) -> None:
-        os.write(self._fd, _line(record))
+        os.write(self._fd, json_line(record))
         os.fsync(self._fd)
         self.records[record["image"]] = record
         if record.get("error") is None:
@@ -40,7 +40,7 @@ class ResultsWriter:
 
     def reorder(self, order: list[str]) -> None:
         """Rewrite the file atomically with one line per input, in ``order`` (after a resumed run)."""
-        lines = [_line(self.records[p]) for p in order if p in self.records]
+        lines = [json_line(self.records[p]) for p in order if p in self.records]
         os.close(self._fd)
         write_bytes_atomic(self.path, b"".join(lines))
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
@@ -57,8 +57,33 @@ class ResultsWriter:
         self.close()
 
 
-def _line(record: dict[str, Any]) -> bytes:
+def json_line(record: dict[str, Any]) -> bytes:
+    """One record as one compact JSON line (UTF-8): the line format of results.jsonl and landmarks.jsonl."""
     return (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+
+
+class JsonLinesWriter:
+    """Writes a fresh JSON-lines file, one ``write`` per complete line: a reader (or a crash) never sees half a
+    line. ``close`` makes the file durable (fsync)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+
+    def write(self, record: dict[str, Any]) -> None:
+        os.write(self._fd, json_line(record))
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> "JsonLinesWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _read_complete_lines(path: Path) -> dict[str, dict[str, Any]]:
