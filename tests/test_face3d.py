@@ -199,12 +199,13 @@ def test_synthetic_eval_with_the_full_ict_model() -> None:
 
 
 def test_mtfl_reader_and_yaw_classes() -> None:
-    from facealign.evaluation.pose_eval import confusion, read_mtfl, yaw_class
+    from facealign.data.mtfl import read_mtfl
+    from facealign.evaluation.pose_eval import confusion, yaw_class
 
     assert [yaw_class(y) for y in (-60, -30, 0, 30, 60)] == [1, 2, 3, 4, 5]
     assert confusion([1, 3, 5], [1, 3, 4]).tolist()[4][3] == 1
     rows = read_mtfl(need_data("mtfl", "val.txt"))
-    assert len(rows) > 1000 and rows[0][1].shape == (5, 2) and rows[0][2] in range(1, 6)
+    assert len(rows) > 1000 and rows[0].points.shape == (5, 2) and rows[0].attributes["pose"] in range(1, 6)
 
 
 def test_degenerate_landmarks_raise_value_error(fitter: Face3DFitter) -> None:

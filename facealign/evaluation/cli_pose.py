@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from facealign.data.mtfl import read_mtfl
 from facealign.evaluation import pose_eval as pe
 from facealign.face3d import camera as cam
+from facealign.paths import data_path
 
 
 def add_parser(subparsers) -> None:
@@ -72,8 +74,8 @@ def evaluate_mtfl(path: Path, landmarks: str, frontal: float, profile: float) ->
         except Exception as e:  # the landmark model may not exist yet
             sys.stderr.write(f"facealign eval pose: no landmark model ({e}); using 5-point fits\n")
     labels, preds, yaws = [], [], []
-    for rel, p5, label in pe.read_mtfl(path):
-        img_path = path.parent / rel
+    for sample in read_mtfl(path):
+        img_path, p5, label = sample.image, sample.points, sample.attributes["pose"]
         if aligner is not None:
             import cv2
 
@@ -131,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         rows = pe.evaluate_synthetic(args.synthetic, noises, cameras, args.seed, generator=gen)
         _print_rows(rows)
         out["synthetic"] = rows
-    mtfl = pe.SHARED / "mtfl" / "val.txt" if args.mtfl == "auto" else None if args.mtfl == "none" else Path(args.mtfl)
+    mtfl = data_path("mtfl/val.txt") if args.mtfl == "auto" else None if args.mtfl == "none" else Path(args.mtfl)
     if mtfl is not None:
         if mtfl.exists():
             out["mtfl"] = evaluate_mtfl(mtfl, args.landmarks, args.frontal, args.profile)

@@ -29,17 +29,16 @@ from facealign.face3d import camera as cam
 from facealign.face3d.fit import Face3DFitter
 from facealign.face3d.model import load_model
 from facealign.face3d.pose import angles_from_rotation, rotation_from_angles
+from facealign.paths import data_path
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "data"
-ICT_PATH = SHARED / "ict-face" / "ict_face_area_model.npz"
+ICT_MODEL = "ict-face/ict_face_area_model.npz"  # under the data root (facealign.paths.data_path)
 IMAGE_SIZE = (640, 480)
 FACE_WIDTH_CM = 14.0
 YAW_CLASSES = ("left profile", "left", "frontal", "right", "right profile")
 
 
 @dataclass
-class Sample:
+class SyntheticFace:
     """One synthetic face: observed 2D points and its ground truth."""
 
     points: np.ndarray  # (68, 2) observed (with contour behaviour and noise)
@@ -55,7 +54,9 @@ class Sample:
 class SyntheticFaces:
     """Random posed faces of the ICT model (full model when the shared data is there, else the compact one)."""
 
-    def __init__(self, source: Path | None = ICT_PATH, band: float = 0.35) -> None:
+    def __init__(self, source: str | Path | None = ICT_MODEL, band: float = 0.35) -> None:
+        """``source``: the full ICT model's .npz (relative: under the data root); None: the compact model."""
+        source = data_path(source) if source is not None else None
         if source is not None and Path(source).exists():
             d = np.load(source)
             neutral = d["neutral"].astype(np.float64)
@@ -90,7 +91,7 @@ class SyntheticFaces:
         self.id_basis = idb[:, verts].transpose(2, 1, 0).astype(np.float64)  # (3, n, K)
         self.exp_basis = exb[:, verts].transpose(2, 1, 0).astype(np.float64)
 
-    def sample(self, rng: np.random.Generator, camera: str, noise: float) -> Sample:
+    def sample(self, rng: np.random.Generator, camera: str, noise: float) -> SyntheticFace:
         """One random face seen by a random ``camera``; ``noise`` is the point noise as a fraction of face size."""
         nid, nexp = self.id_basis.shape[2], self.exp_basis.shape[2]
         alpha = np.clip(rng.standard_normal(nid), -3, 3)
@@ -122,7 +123,7 @@ class SyntheticFaces:
         lm3 = np.vstack([uv[:, self.lm], s * p[2, self.lm]]).T
         size = float(np.sqrt(np.prod(pts.max(1) - pts.min(1))))
         obs = pts.T + rng.standard_normal((68, 2)) * noise * size
-        return Sample(obs, yaw, pitch, roll, rot, 1.0 / k if k else 0.0, lm3, size)
+        return SyntheticFace(obs, yaw, pitch, roll, rot, 1.0 / k if k else 0.0, lm3, size)
 
 
 def angle_diff(a: float, b: float) -> float:
@@ -187,19 +188,6 @@ def evaluate_synthetic(n: int = 500, noises: tuple[float, ...] = (0.0, 0.02),
 
 
 # ---------------------------------------------------------------------------------------------- MTFL / AFLW
-def read_mtfl(path: Path) -> list[tuple[str, np.ndarray, int]]:
-    """(image path relative to mtfl/, 5 points 0-based (5, 2), pose class 1-5) per line of an MTFL list."""
-    out = []
-    for line in Path(path).read_text().splitlines():
-        f = line.split()
-        if len(f) < 15:
-            continue
-        v = np.array(f[1:11], dtype=np.float64)
-        pts = np.stack([v[:5], v[5:10]], axis=1) - 1.0  # 1-based (Matlab) -> 0-based
-        out.append((f[0].replace("\\", "/"), pts, int(f[14])))
-    return out
-
-
 def yaw_class(yaw: float, frontal: float = 15.0, profile: float = 45.0) -> int:
     """MTFL class (1 left profile .. 5 right profile) of a yaw in our convention (left = negative yaw)."""
     a = abs(yaw)
