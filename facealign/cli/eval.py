@@ -3,9 +3,9 @@ from facealign.cli.subcommands import add_group
 
 PROVIDERS = {
     "landmarks": "facealign.cli.eval_landmarks",
-    "detector": "facealign.evaluation.cli_detector",
+    "detector": "facealign.cli.eval_detector",
     "detector-wild": "facealign.cli.eval_detector_wild",
-    "pose": "facealign.evaluation.cli_pose",
+    "pose": "facealign.cli.eval_pose",
     "video": "facealign.evaluation.cli_video",
 }
 

@@ -11,12 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from facealign.data.mtfl import read_mtfl
-from facealign.evaluation import pose_eval as pe
 from facealign.face3d import camera as cam
-from facealign.paths import data_path
 
 
 def add_parser(subparsers) -> None:
@@ -26,7 +21,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--noise", default="0,0.02", help="point noise levels as fractions of the face size")
     p.add_argument("--camera", default=f"{cam.WEAK},{cam.PERSPECTIVE}", help="camera models to test")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--mtfl", default="auto", help="MTFL list (default ../shared/data/mtfl/val.txt; 'none' skips)")
+    p.add_argument("--mtfl", default="auto", help="MTFL list (default: mtfl/val.txt under the data root; 'none' skips)")
     p.add_argument("--landmarks", choices=("five", "pipeline"), default="five",
                    help="MTFL: fit the 5 labelled points (pose only), or 68 points from the landmark model")
     p.add_argument("--frontal", type=float, default=15.0, help="|yaw| below this is 'frontal'")
@@ -46,73 +41,9 @@ def _print_rows(rows: list[dict]) -> None:
           " lm3d: mean 3D landmark error / face size)")
 
 
-def _mtfl_landmarks(image: np.ndarray, p5: np.ndarray, aligner) -> np.ndarray | None:
-    """68 points of the face with 5 labelled points, from the pipeline's landmark model (None if unavailable)."""
-    from facealign.alignment.crop import box_from_five, roll_from_five
-
-    box = box_from_five(p5)
-    # the eye line gives the roll so the landmark crop comes out upright, as in the pipeline
-    out = aligner.landmarks_for_boxes(image, box[None], np.array([roll_from_five(p5)]))
-    first = out[0]
-    lm = getattr(first, "landmarks", first)
-    return None if lm is None else np.asarray(lm, dtype=np.float64).reshape(68, 2)
-
-
-def evaluate_mtfl(path: Path, landmarks: str, frontal: float, profile: float) -> dict:
-    """Confusion table of MTFL pose labels against the fitted yaw's class."""
-    from PIL import Image
-
-    from facealign.face3d.fit import Face3DFitter
-
-    fitter = Face3DFitter()
-    aligner = None
-    if landmarks == "pipeline":
-        try:
-            from facealign.pipeline import FaceAligner
-
-            aligner = FaceAligner(threads=1)
-        except Exception as e:  # the landmark model may not exist yet
-            sys.stderr.write(f"facealign eval pose: no landmark model ({e}); using 5-point fits\n")
-    labels, preds, yaws = [], [], []
-    for sample in read_mtfl(path):
-        img_path, p5, label = sample.image, sample.points, sample.attributes["pose"]
-        if aligner is not None:
-            import cv2
-
-            image = cv2.imread(str(img_path))
-            if image is None:
-                continue
-            lm = _mtfl_landmarks(image, p5, aligner)
-            fit = fitter.fit(lm, (image.shape[1], image.shape[0]))
-        else:
-            with Image.open(img_path) as im:
-                size = im.size
-            fit = fitter.fit_five(p5, size)
-        from facealign.face3d.pose import angles_from_rotation
-
-        yaw = angles_from_rotation(fit.rotation)[0]
-        labels.append(label)
-        yaws.append(yaw)
-        preds.append(pe.yaw_class(yaw, frontal, profile))
-    m = pe.confusion(labels, preds)
-    yaws_a, labels_a = np.array(yaws), np.array(labels)
-    side_ok = ((labels_a < 3) & (yaws_a < 0)) | ((labels_a > 3) & (yaws_a > 0))
-    return {
-        "list": str(path),
-        "landmarks": "68 (pipeline)" if aligner is not None else "5 (labelled, pose-only fit)",
-        "n": len(labels),
-        "confusion": m.tolist(),
-        "accuracy": float(np.trace(m) / max(m.sum(), 1)),
-        "side_accuracy": float(side_ok[labels_a != 3].mean()) if (labels_a != 3).any() else float("nan"),
-        "mean_yaw_per_class": [float(yaws_a[labels_a == c].mean()) if (labels_a == c).any() else float("nan")
-                               for c in range(1, 6)],
-        "median_yaw_per_class": [float(np.median(yaws_a[labels_a == c])) if (labels_a == c).any() else float("nan")
-                                 for c in range(1, 6)],
-        "thresholds": [frontal, profile],
-    }
-
-
 def _print_mtfl(r: dict) -> None:
+    from facealign.evaluation import pose_eval as pe
+
     print(f"\nMTFL {r['list']}: {r['n']} faces, landmarks: {r['landmarks']}; classes by |yaw| < {r['thresholds'][0]}"
           f" frontal, >= {r['thresholds'][1]} profile; 'left' = negative yaw (face towards image left)")
     names = [c.replace(" profile", " prof") for c in pe.YAW_CLASSES]
@@ -123,9 +54,17 @@ def _print_mtfl(r: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from facealign import paths
+    from facealign.evaluation import pose_eval as pe
+    from facealign.evaluation.pose_mtfl import evaluate_mtfl
+
     out: dict = {}
-    if args.synthetic > 0:
+    try:
         noises = tuple(float(x) for x in args.noise.split(","))
+    except ValueError:
+        sys.stderr.write(f"facealign eval pose: --noise wants numbers like 0,0.02, got {args.noise!r}\n")
+        return 2
+    if args.synthetic > 0:
         cameras = tuple(x.strip() for x in args.camera.split(","))
         gen = pe.SyntheticFaces()
         print(f"synthetic: {args.synthetic} faces per row, yaw +-90, pitch +-45, roll +-45, "
@@ -133,12 +72,13 @@ def run(args: argparse.Namespace) -> int:
         rows = pe.evaluate_synthetic(args.synthetic, noises, cameras, args.seed, generator=gen)
         _print_rows(rows)
         out["synthetic"] = rows
-    mtfl = data_path("mtfl/val.txt") if args.mtfl == "auto" else None if args.mtfl == "none" else Path(args.mtfl)
+    auto = args.mtfl == "auto"
+    mtfl = paths.data_path("mtfl/val.txt") if auto else None if args.mtfl == "none" else Path(args.mtfl)
     if mtfl is not None:
         if mtfl.exists():
             out["mtfl"] = evaluate_mtfl(mtfl, args.landmarks, args.frontal, args.profile)
             _print_mtfl(out["mtfl"])
-        elif args.mtfl != "auto":
+        elif not auto:
             sys.stderr.write(f"facealign eval pose: {mtfl} not found\n")
             return 1
         else:
