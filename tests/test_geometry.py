@@ -162,3 +162,15 @@ def test_roll_from_five_on_many_faces_equals_one_at_a_time():
     assert many.shape == (4,)
     assert np.allclose(many, [crop.roll_from_five(p) for p in p5])
     assert isinstance(crop.roll_from_five(p5[0]), float)
+
+
+def test_similarity_fit_of_a_batch_equals_one_fit_per_face():
+    """One similarity fit serves single faces and batches (the temporal module's face frames)."""
+    rng = np.random.default_rng(3)
+    src = rng.normal(size=(4, 5, 20, 2)) * 50 + 100
+    dst = rng.normal(size=(20, 2)) * 30
+    batch = T.estimate_similarity(src, dst)
+    assert batch.shape == (4, 5, 2, 3)
+    for i in range(4):
+        for j in range(5):
+            assert np.allclose(batch[i, j], T.estimate_similarity(src[i, j], dst), atol=1e-12)

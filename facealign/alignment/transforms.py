@@ -7,30 +7,33 @@ import numpy as np
 def estimate_similarity(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Least-squares similarity (rotation, uniform scale, translation) mapping ``src`` to ``dst`` (Umeyama, 1991).
 
-    Returns a 2x3 matrix ``M`` with ``dst ~ M[:, :2] @ src + M[:, 2]``. Reflections are excluded.
+    ``src`` (K, 2) gives a 2x3 matrix ``M`` with ``dst ~ M[:, :2] @ src + M[:, 2]``; a batch ``src`` (..., K, 2)
+    gives (..., 2, 3), with ``dst`` (K, 2) or (..., K, 2) broadcast against it. ``weights`` (K,) weigh the points.
+    Reflections are excluded.
     """
-    src = np.asarray(src, dtype=np.float64).reshape(-1, 2)
-    dst = np.asarray(dst, dtype=np.float64).reshape(-1, 2)
-    if src.shape != dst.shape or len(src) < 2:
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    src = src.reshape(-1, 2) if src.ndim < 2 else src
+    dst = dst.reshape(-1, 2) if dst.ndim < 2 else dst
+    k = src.shape[-2]
+    if src.shape[-1] != 2 or dst.shape[-2:] != src.shape[-2:] or k < 2:
         raise ValueError("need at least two matching points")
-    w = np.ones(len(src)) if weights is None else np.asarray(weights, dtype=np.float64)
+    w = np.ones(k) if weights is None else np.asarray(weights, dtype=np.float64)
     w = w / w.sum()
     mu_s = w @ src
     mu_d = w @ dst
-    s = src - mu_s
-    d = dst - mu_d
-    var_s = float(w @ (s**2).sum(1))
-    if var_s <= 0:
-        m = np.zeros((2, 3))
-        m[:, :2] = np.eye(2)
-        m[:, 2] = mu_d - mu_s
-        return m
+    s = src - mu_s[..., None, :]
+    d = dst - mu_d[..., None, :]
+    var_s = (s**2).sum(-1) @ w
     # in 2D the least-squares similarity is linear in (a, b) with R*scale = [[a, -b], [b, a]]: the closed form of
     # Umeyama's SVD solution (same optimum, no reflection possible), without an SVD per face
-    a = float(w @ (s[:, 0] * d[:, 0] + s[:, 1] * d[:, 1])) / var_s
-    b = float(w @ (s[:, 0] * d[:, 1] - s[:, 1] * d[:, 0])) / var_s
-    m = np.array([[a, -b, 0.0], [b, a, 0.0]])
-    m[:, 2] = mu_d - m[:, :2] @ mu_s
+    ok = var_s > 0
+    den = np.where(ok, var_s, 1.0)
+    a = np.where(ok, ((s[..., 0] * d[..., 0] + s[..., 1] * d[..., 1]) @ w) / den, 1.0)
+    b = np.where(ok, ((s[..., 0] * d[..., 1] - s[..., 1] * d[..., 0]) @ w) / den, 0.0)  # degenerate: translation
+    m = np.empty(np.broadcast_shapes(np.shape(a), mu_d.shape[:-1]) + (2, 3))
+    m[..., 0, 0], m[..., 0, 1], m[..., 1, 0], m[..., 1, 1] = a, -b, b, a
+    m[..., :, 2] = mu_d - (m[..., :, :2] @ mu_s[..., :, None])[..., 0]
     return m
 
 

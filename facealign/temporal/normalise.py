@@ -9,33 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 from facealign.alignment.templates import MEAN68
+from facealign.alignment.transforms import estimate_similarity
 
 # the jaw contour slides along the face: fit the frame on the inner points (brows, eyes, nose, mouth)
 FIT_POINTS = np.arange(17, 68)
 
 
-def similarity_batch(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Least-squares similarities (N, 2, 3) mapping each ``src[n]`` (N, K, 2) onto ``dst`` (K, 2).
-
-    Closed form of the 2D similarity [[a, -b], [b, a]] + t (the same optimum as Umeyama without reflection).
-    """
-    src = np.asarray(src, dtype=np.float64)
-    dst = np.asarray(dst, dtype=np.float64)
-    ms, md = src.mean(-2, keepdims=True), dst.mean(-2)
-    s = src - ms
-    d = dst - md
-    den = np.maximum((s**2).sum((-1, -2)), 1e-12)
-    a = (s * d).sum((-1, -2)) / den
-    b = (s[..., 0] * d[..., 1] - s[..., 1] * d[..., 0]).sum(-1) / den
-    m = np.zeros(src.shape[:-2] + (2, 3))
-    m[..., 0, 0], m[..., 0, 1], m[..., 1, 0], m[..., 1, 1] = a, -b, b, a
-    m[..., :, 2] = md - np.einsum("...ij,...j->...i", m[..., :, :2], ms[..., 0, :])
-    return m
-
-
 def to_face_frame(ref: np.ndarray) -> np.ndarray:
     """Similarities (..., 2, 3) from image pixels to the mean-shape frame, fitted on ``ref`` (..., 68, 2)."""
-    return similarity_batch(np.asarray(ref)[..., FIT_POINTS, :], MEAN68[FIT_POINTS])
+    return estimate_similarity(np.asarray(ref)[..., FIT_POINTS, :], MEAN68[FIT_POINTS])
 
 
 def apply_batch(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
