@@ -9,7 +9,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from facealign.detection.anchors import decode, priors  # noqa: E402
-from facealign.training.detection.config import DetectorConfig  # noqa: E402
+from facealign.training.common.run import RunOptions  # noqa: E402
+from facealign.training.detection.config import load_config  # noqa: E402
 from facealign.training.detection.export import check_onnx, export_onnx  # noqa: E402
 from facealign.training.detection.net import ExportWrapper, SSDLiteNet, normalise  # noqa: E402
 from facealign.data.scenes import SceneParams, compose_scene  # noqa: E402
@@ -65,24 +66,41 @@ def test_net_output_shapes_match_priors():
 def test_smoke_training_and_export(tmp_path):
     from facealign.training.detection.train import train
 
-    cfg = DetectorConfig.from_yaml(SMOKE)
-    cfg.out = str(tmp_path / "run")
+    from facealign.training.common import checkpoint
+
+    cfg = load_config(SMOKE)
+    run = tmp_path / "run"
     logs: list[str] = []
-    best = train(cfg, log=logs.append)
+    best = train(cfg, RunOptions(run_dir=run), echo=logs.append)
     assert "ap50" in best
-    onnx_path = Path(cfg.out) / "best.onnx"
-    assert onnx_path.is_file() and (Path(cfg.out) / "last.pt").is_file()
+    onnx_path = run / "best.onnx"  # exported into the run folder
+    assert onnx_path.is_file() and (run / "last.pt").is_file()
     assert any("onnxruntime vs torch" in m for m in logs)
-    # resume continues from the checkpoint without error
-    cfg.epochs = 2
-    train(cfg, resume=True, log=logs.append)
+    assert "epoch 1 step 3" in (run / "log.txt").read_text() and (run / "metrics.jsonl").is_file()
+    # resume continues from the checkpoint
+    train(cfg, RunOptions(run_dir=run, resume=True, epochs=2), echo=logs.append)
     assert any("resumed at epoch 1" in m for m in logs)
+    assert checkpoint.load(run / "last.pt").step == 6
+
+
+def test_time_budget_stops_detector_training_and_checkpoints(tmp_path):
+    from facealign.training.common import checkpoint
+    from facealign.training.detection.train import train
+
+    cfg = load_config(SMOKE)
+    cfg.epochs = 40
+    run = tmp_path / "run"
+    train(cfg, RunOptions(run_dir=run, time_budget_min=1e-6), echo=None)
+    ck = checkpoint.load(run / "last.pt")
+    assert ck.epoch == 1 and ck.step == 1 and ck.scheduler is not None
+    assert "time budget" in (run / "log.txt").read_text() and (run / "best.onnx").is_file()
 
 
 def test_onnx_matches_torch_on_several_sizes(tmp_path):
     torch.manual_seed(0)
     net = SSDLiteNet((8, 16, 16, 24, 32), 16)
-    path = export_onnx(net, tmp_path / "det.onnx")
+    path = tmp_path / "det.onnx"
+    assert export_onnx(net, path) < 1e-4
     assert check_onnx(net, path, sizes=((64, 64), (96, 160), (32, 320))) < 1e-4
 
 
@@ -93,7 +111,8 @@ def test_export_folds_the_pixel_normalisation_into_the_stem(tmp_path):
 
     torch.manual_seed(1)
     net = SSDLiteNet((8, 16, 16, 24, 32), 16)
-    path = export_onnx(net, tmp_path / "det.onnx")
+    path = tmp_path / "det.onnx"
+    export_onnx(net, path)
     ops = [n.op_type for n in onnx.load(str(path)).graph.node if n.op_type not in ("Identity", "Constant")]
     assert ops[:3] == ["Transpose", "Cast", "Conv"]  # no Sub/Div (folded) and no Pad (black border)
     # the torch twin with a black border matches the graph, border anchors included

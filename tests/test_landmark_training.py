@@ -18,6 +18,7 @@ from facealign.data.landmark_crops import FaceSet  # noqa: E402
 from facealign.data.pts import read_pts_file  # noqa: E402
 from facealign.training.landmarks.augment import augment  # noqa: E402
 from facealign.training.landmarks.config import AugConfig, load_config  # noqa: E402
+from facealign.training.common.run import RunOptions  # noqa: E402
 from facealign.training.landmarks.net import LandmarkNet  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,11 +52,10 @@ def tiny_sets(n: int = 12, size: int = 96) -> tuple[list[FaceSet], list[FaceSet]
 
 
 def smoke_config(tmp_path: Path):
+    """The smoke config and run options with the run folder ``tmp_path/run``."""
     cfg = load_config(REPO / "configs" / "landmarks_smoke.yaml")
-    cfg.out = str(tmp_path / "run")
-    cfg.export_path = str(tmp_path / "lmk.onnx")
     cfg.data.weights = {}
-    return cfg
+    return cfg, RunOptions(run_dir=tmp_path / "run")
 
 
 def test_configs_load():
@@ -90,25 +90,29 @@ def test_smoke_training_export_and_runtime(tmp_path):
     from facealign.landmarks.onnx_landmarks import ONNXLandmarks
     from facealign.training.landmarks.train import train
 
-    cfg = smoke_config(tmp_path)
+    from facealign.training.common import checkpoint
+
+    cfg, opts = smoke_config(tmp_path)
     train_sets, val_sets = tiny_sets()
-    best = train(cfg, sets=(train_sets, val_sets), log=lambda m: None)
+    best = train(cfg, opts, sets=(train_sets, val_sets), echo=None)
     assert np.isfinite(best["train_loss"]) and np.isfinite(best["nme_300w_afw"])
-    run = Path(cfg.out)
+    run = Path(opts.run_dir)
     assert (run / "last.pt").is_file() and (run / "best.pt").is_file()
     assert "epoch 1" in (run / "log.txt").read_text()
-    onnx_path = Path(cfg.export_path)
+    onnx_path = run / "best.onnx"  # the export stays in the run folder
     assert onnx_path.is_file() and onnx_path.stat().st_size < 5e6
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
 
-    # resuming a finished run is a no-op that keeps the epoch count
-    cfg.epochs = 3
-    train(cfg, resume=True, sets=(train_sets, val_sets), log=lambda m: None)
-    assert "epoch 2" in (run / "log.txt").read_text()
+    # --resume continues with the next epoch (the config now asks for 3)
+    train(cfg, RunOptions(run_dir=run, resume=True, epochs=3), sets=(train_sets, val_sets), echo=None)
+    text = (run / "log.txt").read_text()
+    assert "resumed from" in text and "at epoch 2" in text and "epoch 2 train_loss" in text
+    assert checkpoint.load(run / "last.pt").epoch == 3
 
     # ONNX equals torch on the runtime's own crops, mapped back to the image
-    ck = torch.load(run / "best.pt", map_location="cpu", weights_only=False)
+    ck = checkpoint.load(run / "best.pt")
     net = LandmarkNet(cfg.net)
-    net.load_state_dict(ck["model"])
+    net.load_state_dict(ck.model)
     net.eval()
     from facealign.training.landmarks.export import export_onnx
 
@@ -127,30 +131,28 @@ def test_smoke_training_export_and_runtime(tmp_path):
 
 
 def test_cli_registers_landmarks():
-    import argparse
+    from facealign.cli.main import build_parser
 
-    from facealign.training.landmarks.cli import add_parser
+    args = build_parser().parse_args(["train", "landmarks", "--config", "x.yaml", "--resume", "--epochs", "3",
+                                      "--run-dir", "o", "--time-budget", "5"])
+    assert args.resume and args.epochs == 3 and args.run_dir == "o" and args.time_budget == 5 and callable(args.func)
+    old = build_parser().parse_args(["train", "landmarks", "--config", "x.yaml", "--out", "o"])  # old spelling
+    assert old.run_dir == "o"
 
-    p = argparse.ArgumentParser()
-    add_parser(p.add_subparsers(dest="cmd"))
-    args = p.parse_args(["landmarks", "--config", "x.yaml", "--resume", "--epochs", "3", "--out", "o"])
-    assert args.resume and args.epochs == 3 and args.out == "o" and callable(args.func)
 
+def test_time_budget_stops_the_run_and_checkpoints(tmp_path):
+    from facealign.training.common import checkpoint
+    from facealign.training.landmarks.train import train
 
-def test_deadline_stops_the_run_once_it_has_passed():
-    import calendar
-
-    from facealign.training.landmarks.config import TrainConfig
-    from facealign.training.landmarks.train import fit_deadline
-
-    now = calendar.timegm((2026, 11, 24, 6, 0, 0))  # 06:00 UTC
-    cfg = TrainConfig()
-    cfg.deadline = "06:10"
-    assert fit_deadline(cfg, 100, 20, 120.0, now=now) == 21 + 5  # five 2-minute epochs still fit
-    cfg.deadline = "05:59"  # just passed: no further epoch (the loop ends after epoch 20)
-    assert fit_deadline(cfg, 100, 20, 120.0, now=now) == 21
-    cfg.deadline = ""
-    assert fit_deadline(cfg, 100, 20, 120.0, now=now) == 100
+    cfg, _ = smoke_config(tmp_path)
+    cfg.epochs = 50
+    run = tmp_path / "run"
+    train(cfg, RunOptions(run_dir=run, time_budget_min=1e-6), sets=tiny_sets(), echo=None)
+    ck = checkpoint.load(run / "last.pt")
+    assert ck.epoch == 1 and ck.step == 1  # stopped after its first step, and saved
+    text = (run / "log.txt").read_text()
+    assert "time budget" in text and "continue with --resume" in text
+    assert (run / "best.onnx").is_file()
 
 
 def test_distillation_smoke_and_fast_options(tmp_path):
@@ -160,21 +162,21 @@ def test_distillation_smoke_and_fast_options(tmp_path):
     from facealign.training.landmarks.train import load_teacher, train
 
     train_sets, val_sets = tiny_sets()
-    teacher_cfg = smoke_config(tmp_path / "teacher")
+    teacher_cfg, teacher_opts = smoke_config(tmp_path / "teacher")
     teacher_cfg.epochs = 1
-    train(teacher_cfg, sets=(train_sets, val_sets), log=lambda m: None)
+    train(teacher_cfg, teacher_opts, sets=(train_sets, val_sets), echo=None)
 
-    cfg = smoke_config(tmp_path / "student")
-    cfg.teacher = str(Path(teacher_cfg.out) / "last.pt")
+    cfg, opts = smoke_config(tmp_path / "student")
+    cfg.teacher = str(Path(teacher_opts.run_dir) / "last.pt")
     cfg.distill_heatmap_weight = 0.2
     cfg.net.upsample = "nearest"
     cfg.net.feature_channels = 0
     cfg.net.fpn_channels = 8
-    best = train(cfg, sets=(train_sets, val_sets), log=lambda m: None)
+    best = train(cfg, opts, sets=(train_sets, val_sets), echo=None)
     assert np.isfinite(best["train_kd_pts"]) and np.isfinite(best["train_kd_hm"]) and best["train_kd_pts"] > 0
-    assert "distilling from" in (Path(cfg.out) / "log.txt").read_text()
+    assert "distilling from" in (Path(opts.run_dir) / "log.txt").read_text()
 
-    model = ONNXLandmarks(path=cfg.export_path, threads=1)
+    model = ONNXLandmarks(path=Path(opts.run_dir) / "best.onnx", threads=1)
     assert [o.name for o in model.session.get_outputs()] == ["landmarks", "scores"]
     img, pts = synthetic_face(np.random.default_rng(3), 200)
     lm, sc = model.predict(img, tight_box(pts)[None])

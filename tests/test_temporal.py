@@ -51,7 +51,8 @@ def _models():
 @pytest.fixture(scope="module")
 def fresh_models(tmp_path_factory):
     pytest.importorskip("torch")
-    from facealign.training.temporal.net import TemporalNet, export_onnx
+    from facealign.training.temporal.export import export_onnx
+    from facealign.training.temporal.net import TemporalNet
 
     d = tmp_path_factory.mktemp("temporal")
     export_onnx(TemporalNet(5, 0, hidden=16), d / "c.onnx")
@@ -147,6 +148,17 @@ def test_training_smoke(tmp_path):
             "scores": np.ones((s, n, 68), np.float32), "kind": (np.arange(s) % 2).astype(np.int8)}
     cfg = TrainConfig(steps=5, batch_size=8)
     cfg.net.hidden = 8
-    net, metrics = train_one(cfg, 4, 0, data, data, lambda m: None, "causal")
-    assert {"off", "causal"} <= set(metrics)
+    net, metrics, finished = train_one(cfg, 4, 0, data, data, lambda m: None, "causal")
+    assert {"off", "causal"} <= set(metrics) and finished
     assert np.isfinite(metrics["causal"]["nme"])
+
+    # a spent time budget stops after one step with a checkpoint; resuming from it finishes the steps
+    from facealign.training.common.run import TimeBudget
+
+    saved = []
+    _, _, finished = train_one(cfg, 4, 0, data, data, lambda m: None, "causal", save=saved.append,
+                               budget=TimeBudget(1e-6))
+    assert not finished and saved[-1].step == 1 and saved[-1].scheduler is not None
+    _, metrics, finished = train_one(cfg, 4, 0, data, data, lambda m: None, "causal", state=saved[-1],
+                                     save=saved.append)
+    assert finished and saved[-1].step == 5 and np.isfinite(metrics["causal"]["nme"])

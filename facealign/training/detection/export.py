@@ -14,8 +14,9 @@ from facealign.training.fold_input import fold_input_normalisation
 OUTPUTS = ["scores", "boxes", "kps"]
 
 
-def export_onnx(net: SSDLiteNet, path: str | Path, opset: int = 17) -> Path:
-    """Write the uint8 NHWC BGR -> (scores, boxes, kps) graph with dynamic batch, height and width."""
+def export_onnx(net: SSDLiteNet, path: str | Path, check: bool = True, opset: int = 17) -> float:
+    """Write the uint8 NHWC BGR -> (scores, boxes, kps) graph with dynamic batch, height and width; returns the
+    max |onnxruntime - torch| on random images (0.0 when check is False). Raises if they disagree by > 1e-2."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wrapper = ExportWrapper(copy.deepcopy(net).eval())
@@ -29,8 +30,11 @@ def export_onnx(net: SSDLiteNet, path: str | Path, opset: int = 17) -> Path:
         )
     # Sub/Div of the pixels folded into the stem, black border: ~13% faster at 640x480 (see fold_input.py)
     fold_input_normalisation(tmp, exact_border=False)
+    diff = check_onnx(net, tmp) if check else 0.0
+    if diff > 1e-2:
+        raise RuntimeError(f"ONNX output differs from torch by {diff}")
     tmp.replace(path)
-    return path
+    return diff
 
 
 def black_border_stem(net: SSDLiteNet) -> SSDLiteNet:

@@ -1,14 +1,15 @@
-"""The detector training loop: composed scenes -> targets -> focal/smooth-L1 loss, AdamW, wall-clock cosine schedule.
+"""The detector training loop: composed scenes -> targets -> focal/smooth-L1 loss, AdamW, warm-up + cosine schedule.
 
-Resumable (``last.pt`` in the run folder holds network, optimiser, step, training seconds and RNG state); every epoch
+Resumable (``last.pt`` in the run folder holds network, optimiser, schedule, step, training seconds and RNG state); every epoch
 evaluates a fixed set of composed validation scenes (val identities only) and exports ``best.onnx`` when the AP
 improves. Uses ``cfg.threads`` torch threads (1 by default: the other core trains the landmark network).
 """
 from __future__ import annotations
 
-import math
+import json
 import time
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -20,8 +21,14 @@ from facealign.detection.ssdlite import postprocess
 from facealign.data.face_crops import load_split
 from facealign.data.scenes import SCENE_VERSION, Scene, SceneParams, compose_scene
 from facealign.evaluation.detection_metrics import average_precision, match_image, threshold_for_fppi
+from facealign.paths import cache_dir, data_root
+from facealign.training.common import checkpoint
+from facealign.training.common.config import to_dict
+from facealign.training.common.run import RunOptions, TimeBudget
+from facealign.training.common.runlog import RunLog
+from facealign.training.common.schedule import WarmupCosine
 from facealign.training.detection.config import DetectorConfig
-from facealign.training.detection.export import check_onnx, export_onnx
+from facealign.training.detection.export import export_onnx
 from facealign.training.detection.loss import detection_loss
 from facealign.training.detection.net import SSDLiteNet, normalise
 from facealign.training.detection.targets import match
@@ -32,7 +39,11 @@ def load_data(cfg: DetectorConfig):
         from facealign.data.synthetic import synthetic_split
 
         return synthetic_split(32, cfg.seed), synthetic_split(16, cfg.seed + 1)
-    return load_split("train", Path(cfg.data_root), Path(cfg.cache_dir)), load_split("val", Path(cfg.data_root), Path(cfg.cache_dir))
+    cache = Path(cfg.cache_dir) if cfg.cache_dir else cache_dir("detector")
+    return load_split("train", data_root(), cache), load_split("val", data_root(), cache)
+
+
+ONNX_NAME = "best.onnx"
 
 
 def make_batch(rng: np.random.Generator, faces, negs, cfg: DetectorConfig):
@@ -89,55 +100,67 @@ def evaluate(net: SSDLiteNet, pos: list[Scene], neg: list[Scene]) -> dict[str, f
     return {"ap50": ap, "thr_fppi05": thr, "recall_fppi05": rec, "recall_s50": rec50, "fppi_s50": fp50}
 
 
-def lr_at(cfg: DetectorConfig, step: int, progress: float) -> float:
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    return cfg.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+def train(
+    cfg: DetectorConfig, opts: RunOptions | None = None, name: str = "detector",
+    echo: Callable[[str], None] | None = print,
+) -> dict[str, float]:
+    """Run (or continue) a training in its run folder (``opts.folder(name)``); returns the best validation metrics.
 
-
-def train(cfg: DetectorConfig, resume: bool = False, log=print) -> dict[str, float]:
-    """Run (or continue) training; returns the best validation metrics."""
+    The run folder gets ``log.txt``, ``metrics.jsonl``, ``last.pt``, ``best.pt`` and ``best.onnx``.
+    """
+    opts = opts or RunOptions()
+    budget = TimeBudget(opts.time_budget_min)
+    if opts.epochs:
+        cfg.epochs = opts.epochs
     torch.set_num_threads(cfg.threads)
     cv2.setNumThreads(1)  # OpenCV would otherwise spread scene warps over every core
     torch.manual_seed(cfg.seed)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = opts.folder(name)
+    log = RunLog(out, echo)
+    log(f"config {json.dumps(to_dict(cfg))}")
     (train_faces, train_negs), (val_faces, val_negs) = load_data(cfg)
     log(f"data: {len(train_faces)} train faces, {len(train_negs)} train background patches, {len(val_faces)} val faces")
     vpos, vneg = val_scenes(val_faces, val_negs, cfg)
     net = SSDLiteNet(tuple(cfg.widths), cfg.fpn)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    total = cfg.epochs * cfg.steps_per_epoch
+    sched = WarmupCosine(cfg.lr, cfg.warmup_steps, total, floor=cfg.lr_floor)
     step, epoch, train_s, best = 0, 0, 0.0, {"ap50": -1.0}
     rng = np.random.default_rng(cfg.seed)
-    if resume and (out / "last.pt").is_file():
-        ck = torch.load(out / "last.pt", weights_only=False)
-        net.load_state_dict(ck["net"])
-        opt.load_state_dict(ck["opt"])
-        step, epoch, train_s, best = ck["step"], ck["epoch"], ck["train_s"], ck["best"]
-        rng.bit_generator.state = ck["rng"]
-        if ck.get("scene_version", 1) != SCENE_VERSION:
+    last = out / "last.pt"
+    if opts.resume and last.is_file():
+        ck = checkpoint.load(last)
+        net.load_state_dict(ck.model)
+        if ck.optimizer is not None:
+            opt.load_state_dict(ck.optimizer)
+        step, epoch, best = ck.step, ck.epoch, ck.best or best
+        train_s = ck.extra.get("train_s", 0.0)
+        if "rng" in ck.extra:
+            rng.bit_generator.state = ck.extra["rng"]
+        if ck.extra.get("scene_version", 1) != SCENE_VERSION:
             # the validation scenes changed with the scene code: old scores are not comparable
             best = {"ap50": -1.0, "previous": best}
-        log(f"resumed at epoch {epoch}, step {step}, {train_s / 60:.1f} min trained, best {best}")
-    total_steps = cfg.epochs * cfg.steps_per_epoch
-
-    def progress() -> float:
-        p = step / max(1, total_steps)
-        if cfg.time_budget_min > 0:
-            p = max(p, train_s / (60 * cfg.time_budget_min))
-        return p
-
-    while epoch < cfg.epochs and progress() < 1.0:
+        if opts.restart:
+            if total <= step:
+                raise ValueError(f"a warm restart at step {step} needs more epochs than {cfg.epochs} (--epochs)")
+            sched.restart(step, total)
+        elif ck.scheduler:
+            sched.load_state_dict(ck.scheduler)
+        log(f"resumed at epoch {epoch}, step {step}, {train_s / 60:.1f} min trained, best {best}"
+            + (" (new learning-rate cycle)" if opts.restart else ""))
+    elif opts.resume:
+        log(f"nothing to resume in {out}: starting a new run")
+    epochs, start, stopped = cfg.epochs, epoch, ""
+    while epoch < epochs and not stopped:
         net.train()
         sums: dict[str, float] = {"loss": 0.0, "cls": 0.0, "box": 0.0, "kps": 0.0}
         n = 0
         t_epoch = time.time()
-        bar = tqdm(range(cfg.steps_per_epoch), desc=f"epoch {epoch + 1}", mininterval=30, leave=False)
+        bar = tqdm(range(cfg.steps_per_epoch), desc=f"epoch {epoch + 1}", mininterval=30, leave=False,
+                   disable=echo is None)
         for _ in bar:
             t0 = time.time()
-            lr = lr_at(cfg, step, progress())
-            for g in opt.param_groups:
-                g["lr"] = lr
+            lr = sched.apply(opt, step)
             x, lab, tb, tk = make_batch(rng, train_faces, train_negs, cfg)
             cls, box, kps = net(normalise(x))
             loss, parts = detection_loss(cls, box, kps, lab, tb, tk)
@@ -152,7 +175,8 @@ def train(cfg: DetectorConfig, resume: bool = False, log=print) -> dict[str, flo
             for k, v in parts.items():
                 sums[k] += v
             bar.set_postfix(loss=f"{sums['loss'] / n:.3f}", lr=f"{lr:.2e}", refresh=False)
-            if progress() >= 1.0:
+            if budget.spent():
+                stopped = f"time budget of {opts.time_budget_min:g} min spent"
                 break
         epoch += 1
         ips = n * cfg.batch / max(1e-6, time.time() - t_epoch)
@@ -161,22 +185,33 @@ def train(cfg: DetectorConfig, resume: bool = False, log=print) -> dict[str, flo
         improved = metrics["ap50"] > best["ap50"]
         if improved:
             best = {**metrics, "epoch": epoch}
-            torch.save({"net": net.state_dict(), "cfg": cfg.__dict__, "metrics": metrics, "epoch": epoch}, out / "best.pt")
-            export_onnx(net, out / "best.onnx")
-        torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step, "epoch": epoch, "train_s": train_s,
-                    "best": best, "rng": rng.bit_generator.state, "cfg": cfg.__dict__,
-                    "scene_version": SCENE_VERSION}, out / "last.tmp")
-        (out / "last.tmp").replace(out / "last.pt")
+            checkpoint.save(out / "best.pt", checkpoint.Checkpoint(
+                model=net.state_dict(), epoch=epoch, step=step, best=best, config=to_dict(cfg)))
+            export_onnx(net, out / ONNX_NAME, check=False)
+        checkpoint.save(last, checkpoint.Checkpoint(
+            model=net.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(), epoch=epoch,
+            step=step, best=best, config=to_dict(cfg),
+            extra={"train_s": train_s, "rng": rng.bit_generator.state, "scene_version": SCENE_VERSION}))
         avg = {k: v / max(1, n) for k, v in sums.items()}
-        log(f"epoch {epoch} step {step} lr {lr_at(cfg, step, progress()):.2e} trained {train_s / 60:.1f} min "
+        log.metrics({"epoch": epoch, "step": step, "lr": sched(step), "train_min": train_s / 60, "img_s": ips,
+                     **{f"train_{k}": v for k, v in avg.items()}, **metrics})
+        log(f"epoch {epoch} step {step} lr {sched(step):.2e} trained {train_s / 60:.1f} min "
             f"{ips:.1f} img/s | loss {avg['loss']:.4f} cls {avg['cls']:.4f} box {avg['box']:.4f} kps {avg['kps']:.4f} | "
             f"val AP50 {metrics['ap50']:.4f} recall@fppi.05 {metrics['recall_fppi05']:.4f} (thr {metrics['thr_fppi05']:.3f}) "
             f"recall@.5 {metrics['recall_s50']:.4f} fppi@.5 {metrics['fppi_s50']:.3f} ({time.time() - t_val:.0f}s val)"
             + (" *best" if improved else ""))
+        if budget.limited and not stopped:
+            # whole epochs that still fit at the pace so far (validation included); the decay ends with them
+            per_epoch = budget.elapsed_s() / max(1, epoch - start)
+            fit = epoch + int(budget.left_s() // max(per_epoch, 1e-9))
+            if fit < epochs:
+                log(f"time budget: {fit} epochs instead of {epochs}")
+                epochs = fit
+                sched.fit(step, (epochs - epoch) * cfg.steps_per_epoch, cap=sched.end)
+    if stopped or epoch < cfg.epochs:
+        log(f"stopped after epoch {epoch}: {stopped or 'time budget'}; continue with --resume")
     if (out / "best.pt").is_file():
-        ck = torch.load(out / "best.pt", weights_only=False)
-        net.load_state_dict(ck["net"])
-        export_onnx(net, out / "best.onnx")
-        diff = check_onnx(net, out / "best.onnx")
-        log(f"exported {out / 'best.onnx'} (onnxruntime vs torch max diff {diff:.2e}); best {best}")
+        net.load_state_dict(checkpoint.load(out / "best.pt").model)
+        diff = export_onnx(net, out / ONNX_NAME)
+        log(f"exported {out / ONNX_NAME} (onnxruntime vs torch max diff {diff:.2e}); best {best}")
     return best

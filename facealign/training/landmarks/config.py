@@ -1,10 +1,11 @@
 """Training configuration of the landmark network: plain data, loaded from a YAML file."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import yaml
+from facealign.training.common.config import from_dict
+from facealign.training.common.config import load_config as _load
 
 
 @dataclass
@@ -46,10 +47,9 @@ class AugConfig:
 
 @dataclass
 class DataConfig:
-    """Where the data is and how to mix it."""
+    """Which data sets (under the data root, facealign.paths.data_root) and how to mix them."""
 
-    root: str = "../shared/data"  # relative to the repo root unless absolute
-    cache_dir: str = "/work/cache/landmarks"
+    cache_dir: str = ""  # the crop cache; empty: facealign.paths.cache_dir("landmarks")
     cache_size: int = 176
     cache_scale: float = 2.52  # side of the cache crop / max box side (1.4 x 1.8: room for rotation and jitter)
     train: list[str] = field(default_factory=lambda: ["300w_train", "ytf68_train", "mtfl_train"])
@@ -78,10 +78,7 @@ class TrainConfig:
     heatmap_sigma: float = 1.0  # in heatmap cells
     score_weight: float = 0.1
     ema_decay: float = 0.998
-    out: str = "runs/landmarks"
-    export_path: str = "facealign/models/landmarks_stfan112.onnx"
     max_steps: int = 0  # >0: stop after this many steps per epoch (smoke runs)
-    deadline: str = ""  # "HH:MM" UTC: cut the epoch count (and so the LR schedule) to finish by then
     # distillation: a trained landmark checkpoint (its EMA weights) whose outputs on the same augmented crops are
     # extra targets: all 68 points for every face (MTFL faces have 5 labelled points) and its heatmap distributions
     teacher: str = ""
@@ -95,27 +92,12 @@ class TrainConfig:
         return asdict(self)
 
 
-def _build(cls, values: dict | None):
-    values = dict(values or {})
-    known = {f.name: f for f in fields(cls)}
-    unknown = set(values) - set(known)
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
-    nested = {"net": NetConfig, "aug": AugConfig, "data": DataConfig}
-    for k, sub in nested.items():
-        if k in values and k in known:
-            values[k] = _build(sub, values[k])
-    return cls(**values)
-
-
 def net_config(values: dict) -> NetConfig:
     """A NetConfig from plain data (e.g. a checkpoint's saved config; missing keys keep their defaults)."""
-    return _build(NetConfig, values)
+    return from_dict(NetConfig, values, "net")
 
 
 def load_config(path: str | Path | None) -> TrainConfig:
-    """A TrainConfig from a YAML file (missing keys keep their defaults); None gives the defaults."""
-    if path is None:
-        return TrainConfig()
-    with open(path) as f:
-        return _build(TrainConfig, yaml.safe_load(f) or {})
+    """A TrainConfig from a YAML file (missing keys keep their defaults, unknown keys are an error); None gives
+    the defaults."""
+    return TrainConfig() if path is None else _load(path, TrainConfig)

@@ -1,11 +1,11 @@
-"""The training loop: seeded, resumable, logs train/val loss and val NME per epoch, exports the best to ONNX."""
+"""The landmark training loop: seeded, resumable, logs train/val loss and val NME per epoch, exports the best
+epoch's EMA weights to ONNX in the run folder."""
 from __future__ import annotations
 
-import copy
 import json
-import math
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -13,25 +13,27 @@ from tqdm import tqdm
 
 from facealign.data.landmark_crops import FaceSet, load_set
 from facealign.evaluation.metrics import nme_batch
+from facealign.paths import cache_dir, data_root
+from facealign.training.common import checkpoint
+from facealign.training.common.config import to_dict
+from facealign.training.common.ema import EMA
+from facealign.training.common.run import RunOptions, TimeBudget
+from facealign.training.common.runlog import RunLog
+from facealign.training.common.schedule import WarmupCosine
 from facealign.training.landmarks.augment import augment
 from facealign.training.landmarks.config import TrainConfig, net_config
 from facealign.training.landmarks.export import export_onnx
 from facealign.training.landmarks.losses import distill_loss, landmark_loss
 from facealign.training.landmarks.net import LandmarkNet, count_params
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def resolve(path: str) -> Path:
-    """A config path: absolute, or relative to the repository root."""
-    p = Path(path)
-    return p if p.is_absolute() else REPO_ROOT / p
+ONNX_NAME = "best.onnx"
 
 
 def load_sets(cfg: TrainConfig) -> tuple[list[FaceSet], list[FaceSet]]:
     """(training sets with the cache margin, validation sets cropped exactly as at inference)."""
     d = cfg.data
-    root, cache = resolve(d.root), Path(d.cache_dir)
+    root = data_root()
+    cache = Path(d.cache_dir) if d.cache_dir else cache_dir("landmarks")
     train = [load_set(n, root, cache, d.cache_size, d.cache_scale, d.limit) for n in d.train]
     val = [load_set(n, root, cache, cfg.net.input_size, 1.4, d.limit) for n in d.val]
     return train, val
@@ -115,120 +117,87 @@ def evaluate(net: LandmarkNet, sets: list[FaceSet], cfg: TrainConfig, batch: int
 
 def load_teacher(path: str | Path) -> LandmarkNet:
     """A frozen landmark network from a training checkpoint (its EMA weights when present), in eval mode."""
-    ck = torch.load(resolve(str(path)), map_location="cpu", weights_only=False)
-    net = LandmarkNet(net_config(ck["config"]["net"]))
-    net.load_state_dict(ck["ema"] if "ema" in ck else ck["model"])
+    ck = checkpoint.load(path)
+    net = LandmarkNet(net_config(ck.config["net"]))
+    net.load_state_dict(ck.weights)
     net.eval()
     for p in net.parameters():
         p.requires_grad_(False)
     return net
 
 
-class EMA:
-    """Exponential moving average of the weights (BN statistics copied): the evaluated and exported model."""
-
-    def __init__(self, net: torch.nn.Module, decay: float):
-        self.model = copy.deepcopy(net).eval()
-        self.decay = decay
-        for p in self.model.parameters():
-            p.requires_grad_(False)
-
-    @torch.no_grad()
-    def update(self, net: torch.nn.Module, step: int) -> None:
-        d = min(self.decay, (1 + step) / (10 + step))  # short memory early in training
-        for pe, p in zip(self.model.parameters(), net.parameters()):
-            pe.mul_(d).add_(p.detach(), alpha=1 - d)
-        for be, b in zip(self.model.buffers(), net.buffers()):
-            be.copy_(b)
-
-
-def lr_at(step: int, total: int, warmup: int, base: float) -> float:
-    """Linear warm-up then cosine decay to 1% of the base rate."""
-    if step < warmup:
-        return base * (step + 1) / warmup
-    t = (step - warmup) / max(1, total - warmup)
-    return base * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
-
-
-def fit_deadline(cfg: TrainConfig, cap: int, epoch: int, epoch_seconds: float, now: float | None = None) -> int:
-    """The epoch count (at most ``cap``) that still ends by cfg.deadline ("HH:MM" UTC) at the measured seconds
-    per epoch, after epoch ``epoch``; ``cap`` when there is no deadline. ``epoch + 1`` (stop now) once the
-    deadline leaves no time for another epoch."""
-    if not cfg.deadline:
-        return cap
-    now = time.time() if now is None else now
-    hh, mm = (int(v) for v in cfg.deadline.split(":"))
-    day = now - now % 86400
-    end = day + hh * 3600 + mm * 60
-    if end < now - 3600:  # a deadline just passed stays passed; one far behind means tomorrow
-        end += 86400
-    left = int((end - now) // max(epoch_seconds, 1e-6))
-    return max(epoch + 1, min(cap, epoch + 1 + left))
-
-
 def train(
     cfg: TrainConfig,
-    resume: bool = False,
-    log=print,
+    opts: RunOptions | None = None,
+    name: str = "landmarks",
+    echo: Callable[[str], None] | None = print,
     sets: tuple[list[FaceSet], list[FaceSet]] | None = None,
 ) -> dict[str, float]:
-    """Run (or resume) a training; returns the best validation metrics.
+    """Run (or resume) a training in its run folder (``opts.folder(name)``); returns the best validation metrics.
 
-    ``sets`` (train, val) replaces the cached data sets (tests use tiny generated ones).
+    The run folder gets ``log.txt``, ``metrics.jsonl``, ``last.pt`` (everything to continue), ``best.pt`` and
+    ``best.onnx`` (the best epoch's EMA weights). ``sets`` (train, val) replaces the cached data sets (tests use
+    tiny generated ones).
     """
+    opts = opts or RunOptions()
+    budget = TimeBudget(opts.time_budget_min)
+    if opts.epochs:
+        cfg.epochs = opts.epochs
     torch.set_num_threads(cfg.threads)
-    out = resolve(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    logfile = open(out / "log.txt", "a")
-
-    def say(msg: str) -> None:
-        log(msg)
-        logfile.write(msg + "\n")
-        logfile.flush()
-
+    out = opts.folder(name)
+    log = RunLog(out, echo)
     torch.manual_seed(cfg.seed)
     net = LandmarkNet(cfg.net)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ema = EMA(net, cfg.ema_decay)
-    start, best, step = 0, {"score": float("inf")}, 0
-    last = out / "last.pt"
-    if resume and last.is_file():
-        ck = torch.load(last, map_location="cpu", weights_only=False)
-        net.load_state_dict(ck["model"])
-        ema.model.load_state_dict(ck["ema"])
-        opt.load_state_dict(ck["optimizer"])
-        start, best, step = ck["epoch"] + 1, ck["best"], ck["step"]
-        say(f"resumed from {last} at epoch {start}")
-    train_sets, val_sets = sets if sets is not None else load_sets(cfg)
-    teacher = load_teacher(cfg.teacher) if cfg.teacher else None
-    if teacher is not None:
-        say(f"distilling from {cfg.teacher} ({count_params(teacher)} params)")
     steps_per_epoch = cfg.samples_per_epoch // cfg.batch_size
     if cfg.max_steps:
         steps_per_epoch = min(steps_per_epoch, cfg.max_steps)
-    warmup = int(cfg.warmup_epochs * steps_per_epoch)
-    say(
-        f"config {json.dumps(cfg.to_dict())}\nparams {count_params(net)}; train "
+    total = cfg.epochs * steps_per_epoch
+    sched = WarmupCosine(cfg.lr, int(cfg.warmup_epochs * steps_per_epoch), total, floor=0.01)
+    start, best, step = 0, {"score": float("inf")}, 0
+    last = out / "last.pt"
+    if opts.resume and last.is_file():
+        ck = checkpoint.load(last)
+        net.load_state_dict(ck.model)
+        ema.load_state_dict(ck.ema if ck.ema is not None else ck.model)
+        if ck.optimizer is not None:
+            opt.load_state_dict(ck.optimizer)
+        start, best, step = ck.epoch, ck.best or best, ck.step
+        if opts.restart:
+            if total <= step:
+                raise ValueError(f"a warm restart at step {step} needs more epochs than {cfg.epochs} (--epochs)")
+            sched.restart(step, total)
+        elif ck.scheduler:  # the same cycle goes on (older checkpoints: the cycle of this config)
+            sched.load_state_dict(ck.scheduler)
+        log(f"resumed from {last} at epoch {start}" + (" (new learning-rate cycle)" if opts.restart else ""))
+    elif opts.resume:
+        log(f"nothing to resume in {out}: starting a new run")
+    train_sets, val_sets = sets if sets is not None else load_sets(cfg)
+    teacher = load_teacher(cfg.teacher) if cfg.teacher else None
+    if teacher is not None:
+        log(f"distilling from {cfg.teacher} ({count_params(teacher)} params)")
+    log(
+        f"config {json.dumps(to_dict(cfg))}\nparams {count_params(net)}; train "
         + ", ".join(f"{s.name} {len(s)}" for s in train_sets)
         + "; val "
         + ", ".join(f"{s.name} {len(s)}" for s in val_sets)
     )
-    durations: list[float] = []
-    cap = cfg.epochs  # the deadline may shorten (or re-lengthen up to this) the run
+    epochs = cfg.epochs  # a time budget may end the run (and its learning-rate decay) earlier
     epoch = start
-    while epoch < cfg.epochs:
-        total = cfg.epochs * steps_per_epoch
+    stopped = ""
+    while epoch < epochs and not stopped:
         rng = np.random.default_rng([cfg.seed, epoch])
         torch.manual_seed(cfg.seed * 1000 + epoch)
         plan = epoch_plan(train_sets, cfg.data.weights, steps_per_epoch * cfg.batch_size, rng)
         net.train()
         t0 = time.time()
         sums: dict[str, float] = {}
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}", mininterval=30, leave=False)
+        n = 0
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}", mininterval=30, leave=False, disable=echo is None)
         for i in bar:
             batch = make_batch(train_sets, plan[i * cfg.batch_size : (i + 1) * cfg.batch_size], cfg, rng)
-            for g in opt.param_groups:
-                g["lr"] = lr_at(step, total, warmup, cfg.lr)
+            sched.apply(opt, step)
             o = net(batch["image"])
             loss, parts = landmark_loss(o, batch["pts68"], batch["mask68"], batch["pts5"], batch["mask5"], cfg)
             if teacher is not None:
@@ -242,49 +211,44 @@ def train(
             opt.step()
             ema.update(net, step)
             step += 1
+            n += 1
             parts["loss"] = float(loss.detach())
             for k, v in parts.items():
                 sums[k] = sums.get(k, 0.0) + v
-            bar.set_postfix(loss=f"{sums['loss'] / (i + 1):.3f}", refresh=False)
-        n = max(1, steps_per_epoch)
+            bar.set_postfix(loss=f"{sums['loss'] / n:.3f}", refresh=False)
+            if budget.spent():
+                stopped = f"time budget of {opts.time_budget_min:g} min spent"
+                break
         train_time = time.time() - t0
-        metrics = {f"train_{k}": v / n for k, v in sums.items()}
+        metrics = {f"train_{k}": v / max(1, n) for k, v in sums.items()}
         metrics.update(evaluate(ema.model, val_sets, cfg))
-        metrics.update(epoch=epoch, lr=lr_at(step, total, warmup, cfg.lr), img_s=n * cfg.batch_size / train_time)
+        metrics.update(epoch=epoch, step=step, lr=sched(step), img_s=n * cfg.batch_size / max(train_time, 1e-9))
         improved = metrics["score"] < best["score"]
         if improved:
             best = dict(metrics)
-            torch.save({"model": ema.model.state_dict(), "config": cfg.to_dict(), "metrics": metrics}, out / "best.pt")
-            if cfg.export_path:
-                metrics["onnx_diff"] = export_onnx(ema.model, resolve(cfg.export_path))
-        torch.save(
-            {
-                "model": net.state_dict(),
-                "ema": ema.model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "epoch": epoch,
-                "step": step,
-                "best": best,
-                "epochs": cfg.epochs,
-                "config": cfg.to_dict(),
-            },
-            out / "last.pt.tmp",
-        )
-        (out / "last.pt.tmp").replace(last)
-        with open(out / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(metrics) + "\n")
+            checkpoint.save(out / "best.pt", checkpoint.Checkpoint(model=ema.state_dict(), epoch=epoch + 1,
+                                                                  step=step, best=best, config=to_dict(cfg)))
+            metrics["onnx_diff"] = export_onnx(ema.model, out / ONNX_NAME)
+        checkpoint.save(last, checkpoint.Checkpoint(
+            model=net.state_dict(), ema=ema.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
+            epoch=epoch + 1, step=step, best=best, config=to_dict(cfg)))
+        log.metrics(metrics)
         nm = " ".join(f"{k[4:]} {v:.2f}" for k, v in metrics.items() if k.startswith("nme_") and "pose" not in k)
         poses = " ".join(f"{metrics[k]:.1f}" for k in sorted(metrics) if "pose" in k)
-        say(
+        log(
             f"epoch {epoch} train_loss {metrics['train_loss']:.3f} val_loss {metrics['val_loss']:.3f} NME% {nm}"
             f" mtfl_pose1-5 [{poses}] lr {metrics['lr']:.2e} {metrics['img_s']:.0f} img/s"
-            + (" *best, exported" if improved and cfg.export_path else (" *best" if improved else ""))
+            + (f" *best, exported {ONNX_NAME}" if improved else "")
         )
-        durations.append(time.time() - t0)
-        epochs = fit_deadline(cfg, cap, epoch, float(np.mean(durations[-3:])))
-        if epochs != cfg.epochs:
-            say(f"deadline {cfg.deadline} UTC: epochs {cfg.epochs} -> {epochs}")
-            cfg.epochs = epochs
         epoch += 1
-    logfile.close()
+        if budget.limited and not stopped:
+            # whole epochs that still fit at the pace so far (validation included); the decay ends with them
+            per_epoch = budget.elapsed_s() / max(1, epoch - start)
+            fit = epoch + int(budget.left_s() // max(per_epoch, 1e-9))
+            if fit < epochs:
+                log(f"time budget: {fit} epochs instead of {epochs}")
+                epochs = fit
+                sched.fit(step, (epochs - epoch) * steps_per_epoch, cap=sched.end)
+    if stopped or epoch < cfg.epochs:
+        log(f"stopped after epoch {epoch - 1}: {stopped or 'time budget'}; continue with --resume")
     return best

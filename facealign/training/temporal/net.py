@@ -66,36 +66,3 @@ class TemporalNet(nn.Module):
         a = a - a.mean(-1, keepdim=True)  # the filter's weights sum to one: e_current + (zero-sum part)
         filtered = cur + torch.einsum("nkt,ntkc->nkc", a, pts - cur[:, None])
         return filtered + out[..., :2] / MOTION_SCALE if self.correction else filtered
-
-
-def export_onnx(net: TemporalNet, path, opset: int = 17) -> float:
-    """Write the ONNX model (input `window` (N, T, 68, 3) float32, output `landmarks` (N, 68, 2)) with
-    metadata past/future/window; returns the max |onnx - torch| on random windows (raises if > 1e-3)."""
-    from pathlib import Path
-
-    import numpy as np
-    import onnx
-    from facealign.runtime.session import create_session
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    net = net.cpu().eval()
-    dummy = torch.rand(2, net.window, 68, 3) - 0.5
-    tmp = path.with_name(path.stem + ".tmp.onnx")
-    with torch.no_grad():
-        torch.onnx.export(net, (dummy,), str(tmp), input_names=["window"], output_names=["landmarks"],
-                          dynamic_axes={"window": {0: "n"}, "landmarks": {0: "n"}}, opset_version=opset, dynamo=False)
-    model = onnx.load(str(tmp))
-    for k, v in {"past": net.past, "future": net.future, "window": net.window, "frame": "mean68_similarity"}.items():
-        p = model.metadata_props.add()
-        p.key, p.value = k, str(v)
-    onnx.save(model, str(tmp))
-    x = np.random.default_rng(0).random((3, net.window, 68, 3)).astype(np.float32) - 0.5
-    got = create_session(tmp, 1).run(None, {"window": x})[0]
-    with torch.no_grad():
-        want = net(torch.from_numpy(x)).numpy()
-    diff = float(np.abs(got - want).max())
-    if diff > 1e-3:  # face-frame units (face box ~ 1): 1e-3 is a tenth of a pixel on a 100-pixel face
-        raise RuntimeError(f"ONNX output differs from torch by {diff}")
-    tmp.replace(path)
-    return diff

@@ -8,17 +8,23 @@ penalises lag. out_{t-1} comes from its own window and its own face frame, as at
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
 from facealign.evaluation.video_eval import iod, synthetic_metrics
 from facealign.temporal.normalise import apply_batch, invert_batch, to_face_frame, window_indices
+from facealign.paths import cache_dir, data_root
+from facealign.training.common import checkpoint
+from facealign.training.common.run import RunOptions, TimeBudget
+from facealign.training.common.runlog import RunLog
+from facealign.training.common.schedule import WarmupCosine
 from facealign.training.temporal.config import TrainConfig
-from facealign.training.temporal.net import TemporalNet, export_onnx
+from facealign.training.temporal.export import export_onnx
+from facealign.training.temporal.net import TemporalNet
 
 
 def window_table(n: int, past: int, future: int) -> np.ndarray:
@@ -59,20 +65,40 @@ def fuse_all(net: TemporalNet, data: dict) -> np.ndarray:
     return out.reshape(s, n, 68, 2)
 
 
-def train_one(cfg: TrainConfig, past: int, future: int, train: dict, val: dict, log, tag: str) -> tuple[TemporalNet, dict]:
-    """Train one variant (causal: future = 0; offline: future > 0); returns the net and its val metrics."""
+def train_one(
+    cfg: TrainConfig, past: int, future: int, train: dict, val: dict, log, tag: str,
+    state: checkpoint.Checkpoint | None = None, save: Callable[[checkpoint.Checkpoint], None] | None = None,
+    budget: TimeBudget | None = None,
+) -> tuple[TemporalNet, dict, bool]:
+    """Train one variant (causal: future = 0; offline: future > 0) from scratch or from ``state``; returns the
+    net, its val metrics and whether it finished its steps (False: ``budget`` ran out first). ``save`` gets a
+    checkpoint every 250 steps and at the end."""
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     net = TemporalNet(past, future, cfg.net.hidden, cfg.net.kernel, cfg.net.correction)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps))
-    )
+    sched = WarmupCosine(cfg.lr, cfg.warmup_steps, cfg.steps, floor=0.0)
+    first = 1
+    if state is not None:
+        net.load_state_dict(state.model)
+        opt.load_state_dict(state.optimizer)
+        sched.load_state_dict(state.scheduler or {})
+        first = state.step + 1
+        if "rng" in state.extra:
+            rng.bit_generator.state = state.extra["rng"]
     pred, scores, gt = train["pred"], train["scores"], train["gt"].astype(np.float64)
     s, n = pred.shape[:2]
     table = window_table(n, past, future)
     t0 = time.time()
-    for step in range(1, cfg.steps + 1):
+
+    def snapshot(step: int) -> checkpoint.Checkpoint:
+        return checkpoint.Checkpoint(model=net.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
+                                     step=step, config=cfg.to_dict(),
+                                     extra={"tag": tag, "rng": rng.bit_generator.state})
+
+    step, finished = first - 1, True
+    for step in range(first, cfg.steps + 1):
+        sched.apply(opt, step - 1)
         seq = rng.integers(0, s, cfg.batch_size)
         t = rng.integers(1, n, cfg.batch_size)
         x1, inv1 = make_inputs(pred, scores, seq, t, table)
@@ -90,46 +116,49 @@ def train_one(cfg: TrainConfig, past: int, future: int, train: dict, val: dict, 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        sched.step()
-        if step % 250 == 0 or step == cfg.steps:
+        spent = budget is not None and budget.spent()
+        if step % 250 == 0 or step == cfg.steps or spent:
             log(f"{tag} step {step}/{cfg.steps} loss {loss.item():.5f} pos {pos.item():.5f} vel {vel.item():.5f}"
-                f" ({time.time() - t0:.0f} s)")
+                f" lr {sched(step - 1):.2e} ({time.time() - t0:.0f} s)")
+            if save is not None:
+                save(snapshot(step))
+            if budget is not None and budget.limited and not spent:
+                # the decay ends when the budget does, at the pace so far
+                left = budget.steps_left((time.time() - t0) / max(1, step - first + 1))
+                sched.fit(step, left, cap=sched.end)
+        if spent:
+            finished = step >= cfg.steps
+            break
     fused = {"off": val["pred"].astype(np.float64), tag: fuse_all(net, val)}
     metrics = synthetic_metrics(val, fused)
-    return net, metrics
+    return net, metrics, finished
 
 
-def train(cfg: TrainConfig, progress: bool = True) -> dict:
-    """Make (or load) the cached sequences, train the causal and offline nets, export both to ONNX."""
+def train(cfg: TrainConfig, opts: RunOptions | None = None, name: str = "temporal",
+          echo: Callable[[str], None] | None = print, progress: bool = True) -> dict:
+    """Make (or load) the cached sequences, train the causal and offline nets, export both to ONNX in the run
+    folder (``temporal_causal.onnx``, ``temporal_offline.onnx``). With a time budget the causal net gets half of
+    it and the offline net what is left; ``--resume`` continues an unfinished variant from its checkpoint."""
+    from facealign.runtime import registry
     from facealign.evaluation.tracked_sequences import cached_sequences
 
+    opts = opts or RunOptions()
+    budget = TimeBudget(opts.time_budget_min)
+    if opts.steps:
+        cfg.steps = opts.steps
     torch.set_num_threads(cfg.threads)
-    repo = Path(__file__).resolve().parents[3]
-    root = Path(cfg.data.root)
-    root = root if root.is_absolute() else (repo / root)
-    from facealign.runtime import registry
-
-    model_path = Path(cfg.data.landmark_model)
-    if cfg.data.landmark_model in {s.name for s in registry.list_models("landmarks")}:  # a registered name
-        model_path = registry.get(cfg.data.landmark_model).path
-    model_path = model_path if model_path.is_absolute() else repo / model_path
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    logf = open(out / "log.txt", "a", encoding="utf-8")
-
-    def log(msg: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {msg}"
-        print(line, flush=True)
-        logf.write(line + "\n")
-        logf.flush()
-
+    out = opts.folder(name)
+    log = RunLog(out, echo)
+    _, model_path = registry.resolve(cfg.data.landmark_model, "landmarks")
+    cache = Path(cfg.data.cache_dir) if cfg.data.cache_dir else cache_dir("temporal")
     log(f"config {json.dumps(cfg.to_dict(), default=str)}")
     log(f"per-frame model {model_path}")
     sq = cfg.sequences
+    root = data_root()
     train_data = cached_sequences("train", root, cfg.data.train, cfg.data.train_sequences, sq, model_path,
-                                  cfg.data.cache_dir, cfg.seed, progress)
+                                  cache, cfg.seed, progress)
     val_data = cached_sequences("val", root, cfg.data.val, cfg.data.val_sequences, sq, model_path,
-                                cfg.data.cache_dir, cfg.seed + 1, progress)
+                                cache, cfg.seed + 1, progress)
     log(f"sequences: train {train_data['pred'].shape}, val {val_data['pred'].shape}")
     # the One Euro baseline, tuned on the same training sequences (the runtime defaults live in
     # facealign/temporal/one_euro.py; compare with the result logged here when the per-frame model changes)
@@ -139,18 +168,23 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
     best, rows = tune_one_euro(sub, cutoffs=(0.1, 0.3, 1.0), betas=(3.0, 10.0, 20.0, 40.0))
     log(f"one euro tuned on 300 training sequences: {best} (rows: min_cutoff, beta, jitter ratio, nme ratio, lag): "
         + "; ".join(" ".join(f"{x:.3g}" for x in r) for r in rows))
-    results = {"one_euro": {"best": best}}
-    export_dir = Path(cfg.export_dir)
-    export_dir = export_dir if export_dir.is_absolute() else repo / export_dir
-    for tag, past, future in (("causal", cfg.net.past, 0), ("offline", cfg.net.offline_past, cfg.net.offline_future)):
-        net, metrics = train_one(cfg, past, future, train_data, val_data, log, tag)
-        torch.save(net.state_dict(), out / f"temporal_{tag}.pt")
-        diff = export_onnx(net, export_dir / f"temporal_{tag}.onnx")
+    results: dict = {"one_euro": {"best": best}}
+    variants = (("causal", cfg.net.past, 0), ("offline", cfg.net.offline_past, cfg.net.offline_future))
+    for i, (tag, past, future) in enumerate(variants):
+        last = out / f"last_{tag}.pt"
+        state = checkpoint.load(last) if opts.resume and last.is_file() else None
+        if state is not None:
+            log(f"{tag}: resumed at step {state.step}")
+        # a budget is shared: this variant may use its share of what is left
+        share = TimeBudget(max(budget.left_s(), 1e-3) / 60 / (len(variants) - i)) if budget.limited else None
+        net, metrics, finished = train_one(cfg, past, future, train_data, val_data, log, tag, state=state,
+                                           save=lambda ck, p=last: checkpoint.save(p, ck), budget=share)
+        diff = export_onnx(net, out / f"temporal_{tag}.onnx")
         m = metrics[tag]
         log(f"{tag}: val jitter ratio {m['jitter_ratio']:.3f}, nme ratio {m['nme_ratio']:.3f}, lag {m['lag']:.2f}"
             f" frames (per-frame jitter {metrics['off']['jitter']:.4f}, nme {metrics['off']['nme']:.4f});"
-            f" exported (onnx diff {diff:.1e})")
+            f" exported temporal_{tag}.onnx (onnx diff {diff:.1e})"
+            + ("" if finished else "; stopped by the time budget, continue with --resume"))
+        log.metrics({"variant": tag, "finished": finished, **metrics})
         results[tag] = metrics
-    (out / "metrics.json").write_text(json.dumps(results, indent=2))
-    logf.close()
     return results
