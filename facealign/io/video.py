@@ -23,10 +23,10 @@ import threading
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
-import cv2
 import numpy as np
 
-from facealign.io.images import IMAGE_EXTENSIONS
+from facealign.io.images import DEFAULT_MAX_PIXELS, ImageError, LoadedImage, is_image_path, load_image
+from facealign.io.inputs import printable
 
 DEFAULT_FOLDER_FPS = 25.0
 
@@ -180,46 +180,67 @@ class VideoFileSource(FrameSource):
 
 class FolderSource(FrameSource):
     """Images of a folder in natural sort order (frame2 before frame10), at ``fps`` frames per second.
-    An unreadable image is skipped and reported in ``error`` (the other frames are still processed)."""
 
-    def __init__(self, path: str | os.PathLike, max_frames: int | None = None, fps: float = DEFAULT_FOLDER_FPS):
+    Frames are read by the photo loader (``facealign.io.images.load_image``): the same file checks, size limit
+    (``max_pixels``; frames are never decoded at reduced scale), truncation check and any file name. An
+    unreadable image is skipped and reported in ``error`` (the other frames are still processed)."""
+
+    def __init__(self, path: str | os.PathLike, max_frames: int | None = None, fps: float = DEFAULT_FOLDER_FPS,
+                 max_pixels: int = DEFAULT_MAX_PIXELS):
         super().__init__(path, max_frames)
         self.fps = fps
-        self.files = sorted(
-            (p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()),
-            key=lambda p: _natural_key(p.name),
-        )
+        self.max_pixels = max_pixels
+        with os.scandir(self.path) as it:  # the photo batch's extension list; odd entries are reported when read
+            names = [e.name for e in it if is_image_path(e.name) and not _is_dir(e)]
+        self.files = [self.path / n for n in sorted(names, key=_natural_key)]
         if not self.files:
-            raise VideoError(f"{self.path}: folder has no image files")
+            raise VideoError(f"{printable(str(self.path))}: folder has no image files")
         self.frame_count = self._limit(len(self.files))
-        first = cv2.imread(str(self.files[0]), cv2.IMREAD_COLOR)
-        if first is not None:
-            self.height, self.width = first.shape[:2]
+        self._first: LoadedImage | ImageError | None = self._load(self.files[0])
+        if isinstance(self._first, LoadedImage):
+            self.height, self.width = self._first.pixels.shape[:2]
+
+    def _load(self, f: Path) -> LoadedImage | ImageError:
+        try:
+            return load_image(f, max_pixels=self.max_pixels, reduce=False)
+        except ImageError as e:
+            return e
 
     def __iter__(self) -> Iterator[Frame]:
         bad: list[str] = []
         for i, f in enumerate(self.files[: self.frame_count]):
-            img = cv2.imread(str(f), cv2.IMREAD_COLOR)
-            if img is None:
-                bad.append(f.name)
+            if i == 0 and self._first is not None:  # decoded already for the size
+                img, self._first = self._first, None
+            else:
+                img = self._load(f)
+            if isinstance(img, ImageError):
+                bad.append(f"{printable(f.name)} ({img})")
                 continue
             self.frames_read += 1
-            yield Frame(i, i / self.fps, img)
+            yield Frame(i, i / self.fps, img.pixels)
         if bad:
-            self.error = f"{self.path}: {len(bad)} unreadable frame image(s), skipped: {', '.join(bad[:3])}" + (
-                " ..." if len(bad) > 3 else ""
-            )
+            self.error = (f"{printable(str(self.path))}: {len(bad)} unreadable frame image(s), skipped: "
+                          + ", ".join(bad[:3]) + (" ..." if len(bad) > 3 else ""))
 
 
-def open_frames(path: str | os.PathLike, max_frames: int | None = None, fps: float | None = None) -> FrameSource:
-    """A FrameSource for a video file or a folder of frames (``fps`` sets the folder's frame rate)."""
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def open_frames(path: str | os.PathLike, max_frames: int | None = None, fps: float | None = None,
+                max_pixels: int = DEFAULT_MAX_PIXELS) -> FrameSource:
+    """A FrameSource for a video file or a folder of frames (``fps`` sets the folder's frame rate,
+    ``max_pixels`` the largest frame image a folder may hold)."""
     p = Path(path)
     if not p.exists():
-        raise VideoError(f"{p}: no such file or folder")
+        raise VideoError(f"{printable(str(p))}: no such file or folder")
     if p.is_dir():
-        return FolderSource(p, max_frames, fps or DEFAULT_FOLDER_FPS)
+        return FolderSource(p, max_frames, fps or DEFAULT_FOLDER_FPS, max_pixels)
     if p.stat().st_size == 0:
-        raise VideoError(f"{p}: empty file (0 bytes)")
+        raise VideoError(f"{printable(str(p))}: empty file (0 bytes)")
     return VideoFileSource(p, max_frames)
 
 
