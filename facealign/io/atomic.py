@@ -9,6 +9,20 @@ import cv2
 import numpy as np
 
 
+def _read_umask() -> int:
+    try:  # race-free where the kernel shows it (Linux >= 4.7)
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return mask
+
+
+# mkstemp makes 0600 files; outputs get the mode a plain open() would give them (0644 under the usual umask)
+FILE_MODE = 0o666 & ~_read_umask()
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     """Write to a temporary file in the same folder, fsync, then rename over ``path`` (atomic on POSIX)."""
     path = Path(path)
@@ -16,6 +30,7 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), FILE_MODE)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
