@@ -11,7 +11,7 @@ decode with error concealment (damaged data inside the stream) are still deliver
 ``VideoWriter`` encodes BGR frames to MP4 (H.264 if FFmpeg has libx264, else MPEG-4 part 2) into a temporary
 file beside the target and renames it at ``close()``, so the target is either absent or complete.
 
-PyAV is the optional `video` extra (``pip install 'facealign[video]'``); it is imported on first use.
+PyAV is a main dependency (its wheels bundle FFmpeg); it is imported on first use.
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def import_av():
     try:
         import av
     except ImportError:
-        raise VideoError("video support needs PyAV: pip install 'facealign[video]'") from None
+        raise VideoError("video support needs PyAV (a dependency of facealign): pip install av") from None
     return av
 
 
