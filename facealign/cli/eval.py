@@ -6,7 +6,7 @@ PROVIDERS = {
     "detector": "facealign.cli.eval_detector",
     "detector-wild": "facealign.cli.eval_detector_wild",
     "pose": "facealign.cli.eval_pose",
-    "video": "facealign.evaluation.cli_video",
+    "video": "facealign.cli.eval_video",
 }
 
 
