@@ -33,27 +33,26 @@ class FaceAligner:
     """Detect faces, predict 68 + 5 landmarks, fit 3D and warp canonical crops.
 
     Args:
-        detector: a registered detector name, a ``Detector`` object, or None for the default shipped detector.
-        landmarks: a registered landmark model name, a ``LandmarkModel``, None for the default, or ``False`` for
-            the fast path (the detector's 5 points only, no 68-point stage).
+        detector: a registered detector name or ONNX file, a ``Detector`` object, or None for the default
+            shipped detector (built by facealign.stages.build_model).
+        landmarks: a registered landmark model name or ONNX file, a ``LandmarkModel``, None for the default, or
+            ``False`` for the fast path (the detector's 5 points only, no 68-point stage).
         det_size: the detector's working size (long side in pixels).
         det_threshold: minimum detection score; None uses the detector's calibrated default.
         refine: run the landmark network a second time on a crop re-centred and de-rotated from the first
-            pass's points (doubles landmark cost; measured no better on 300-W/MTFL with good boxes).
+            pass's points (doubles landmark cost; no better with good boxes, see docs/runtime.md).
         verify: drop detections whose mean landmark confidence is below this (0 keeps all). The landmark
             network's per-point confidence is low on non-faces, so it acts as a second-stage verifier (as in
-            cascaded detectors): with the shipped model fewer than 0.5% of ground-truth faces (YTF, MTFL/AFLW
-            val, all poses) score below 0.43, while the detector's false positives on clutter mostly score
-            0.2-0.4. Halved for faces under 24 px (see _verify_at).
-            Not applied to given boxes.
-        tta: average the landmark network over the crop and its mirror image (about 4% lower error for twice
-            the landmark time; video tracking turns it off, its temporal fusion does more for less).
+            cascaded detectors; the measurements behind the default are in docs/runtime.md). Halved for faces
+            under 24 px (see _verify_at). Not applied to given boxes.
+        tta: average the landmark network over the crop and its mirror image (lower error for twice the
+            landmark time; video tracking turns it off, its temporal fusion does more for less).
         threads: onnxruntime intra-op threads of the detector (default: FACEALIGN_THREADS or the core count).
-        landmark_threads: intra-op threads of the landmark network (default LANDMARK_THREADS = 1): with a pool
-            of its own next to the detector's, two spinning pools on two cores slowed the detector from 4.0 to
-            8.1 ms. Faster: ``facealign.runtime.session.enable_shared_pool()`` before the first FaceAligner (the
-            facealign commands do): both networks then run on one pool of all cores and these counts are not
-            used (a 6-face photo 20.5 -> 14.1 ms on 2 cores); read its docstring for the one catch.
+        landmark_threads: intra-op threads of the landmark network (default LANDMARK_THREADS = 1): a second
+            spinning pool next to the detector's competes with it for the same cores. Faster:
+            ``facealign.runtime.session.enable_shared_pool()`` before the first FaceAligner (build_aligner and
+            the commands do): both networks then run on one pool of all cores and these counts are not used;
+            read its docstring for the one catch.
 
     Models are loaded on first use, so e.g. landmark-only use never loads the detector.
     """
@@ -226,7 +225,7 @@ class FaceAligner:
         """The verification threshold for a face of this box: ``verify`` from 40 px wide, half of it below 24 px.
 
         Tiny faces are blurry in the upscaled crop, so the network is less sure of them even when they are real
-        (measured on composed scenes: median confidence 0.48 under 24 px, 0.64 above 40 px; clutter 0.22-0.40).
+        (the measurements are in docs/runtime.md).
         """
         w = float(box[2] - box[0])
         return self.verify * min(1.0, max(0.5, (w - 8.0) / 32.0))

@@ -9,7 +9,7 @@ Conventions (see docs/conventions.md):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -71,7 +71,6 @@ class Face:
     pose: Pose | None = None
     fit: Fit3D | None = None
     track: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def landmarks3d(self) -> np.ndarray | None:
@@ -104,7 +103,6 @@ class Face:
             out["fit_error"] = round(float(f.error), 3)
         elif self.pose is not None:
             out["pose"] = self.pose.to_json()
-        out.update(self.extra)
         return out
 
 

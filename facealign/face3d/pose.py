@@ -67,20 +67,3 @@ def angles_from_rotation(rot: np.ndarray) -> tuple[float, float, float]:
 def pose_from_rotation(rot: np.ndarray) -> Pose:
     """Head pose (degrees, convention of this module and facealign.types.Pose) of a model -> camera rotation."""
     return Pose(*angles_from_rotation(rot))
-
-
-def rodrigues(w: np.ndarray) -> np.ndarray:
-    """Rotation matrix exp([w]x) of an axis-angle vector ``w`` (radians)."""
-    th = float(np.sqrt(w @ w))
-    if th < 1e-12:
-        return np.eye(3)
-    k = w / th
-    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + np.sin(th) * kx + (1 - np.cos(th)) * (kx @ kx)
-
-
-def nearest_rotation(m: np.ndarray) -> np.ndarray:
-    """The rotation closest (Frobenius) to a 3x3 matrix."""
-    u, _, vt = np.linalg.svd(m)
-    d = np.sign(np.linalg.det(u @ vt))
-    return u @ np.diag([1.0, 1.0, d]) @ vt

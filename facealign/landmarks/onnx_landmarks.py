@@ -36,8 +36,8 @@ class ONNXLandmarks(LandmarkModel):
         threads: int | None = None,
         flip_tta: bool = False,
     ):
-        """``flip_tta``: also run the mirrored crop and average (test-time augmentation): about 4% lower NME for
-        twice the network time (docs/evaluation.md)."""
+        """``flip_tta``: also run the mirrored crop and average (test-time augmentation): lower NME for twice the
+        network time (docs/runtime.md)."""
         self.flip_tta = flip_tta
         spec, model_path = registry.resolve(path or model, "landmarks")
         self.name = spec.name if model_path == spec.path else str(model_path)

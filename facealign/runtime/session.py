@@ -23,9 +23,8 @@ def enable_shared_pool(threads: int | None = None) -> int | None:
     threads (default: default_threads()); returns its size, or None when it is not used.
 
     Why: the detector and the landmark network run one after the other; with a pool each, two spinning pools
-    compete for two cores (the detector went from 4.0 to 8.1 ms), so the landmark network had to stay on one
-    thread. One shared pool gives every core to each stage in turn (measured on 2 cores: a 6-face photo 20.5 ->
-    14.1 ms, one face with the mirrored pass 7.1 -> 6.5 ms).
+    compete for the same cores, so the landmark network had to stay on one thread. One shared pool gives every
+    core to each stage in turn (measurements in docs/runtime.md).
 
     The price, and why it is opt-in for the Python API (the facealign commands turn it on): onnxruntime sizes this
     pool once per process, and from then on refuses sessions with pools of their own. Sessions made by other
