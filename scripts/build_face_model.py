@@ -1,6 +1,6 @@
 """Build the compact 3D face model shipped as facealign/models/face3d_ict.npz from the ICT-FaceKit face-area model.
 
-    python scripts/build_face_model.py [--src ../shared/data/ict-face/ict_face_area_model.npz] [--n-identity 50]
+    python scripts/build_face_model.py [--src ICT_MODEL.npz] [--n-identity 50]   (default: ict-face/ under the data root)
 
 What goes in (model units: cm; model frame: x towards the subject's left, y up, z out of the face):
 - ``lm_mean`` (68, 3), ``lm_id`` (68, 3, K), ``lm_exp`` (68, 3, 53): the iBUG-68 landmark vertices
@@ -20,8 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from facealign.paths import data_path
+
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SRC = ROOT.parent / "shared" / "data" / "ict-face" / "ict_face_area_model.npz"
+DEFAULT_SRC = data_path("ict-face/ict_face_area_model.npz")
 OUT = ROOT / "facealign" / "models" / "face3d_ict.npz"
 
 JAW = np.arange(17)

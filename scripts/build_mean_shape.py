@@ -1,6 +1,6 @@
 """Build facealign/alignment/mean68.npy: the upright, symmetric Procrustes mean of the 300-W training shapes.
 
-    python scripts/build_mean_shape.py [../shared/data/300w]
+    python scripts/build_mean_shape.py [300W_FOLDER]   (default: 300w under the data root)
 
 LFPW and HELEN training faces only (AFW is held out). Output: 68x2 float32, eyes level, mirror-symmetric,
 centred on its tight box, max side 1.
@@ -40,4 +40,6 @@ def main(root: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parents[2] / "shared" / "data" / "300w"))
+    from facealign.paths import data_path
+
+    main(sys.argv[1] if len(sys.argv) > 1 else str(data_path("300w")))

@@ -1,6 +1,6 @@
 """int8 quantisation of the landmark network, with its speed and its NME change on 300-W AFW.
 
-    /work/venv/bin/python scripts/quantize_models.py --out /work/cache/speed/quant
+    python scripts/quantize_models.py [--out DIR]   (default: the cache folder, speed/quant)
 
 Makes, from facealign/models/landmarks_stfan112.onnx (or --model):
 - ``static_qdq_all.onnx``: static QDQ int8 of every supported op (per-channel weights, uint8 activations), calibrated on crops made by the
@@ -25,9 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-DATA = REPO.parent / "shared" / "data" / "300w"
+from facealign.paths import cache_dir, data_path
+from facealign.runtime import registry
+
+DATA = data_path("300w")
 
 
 def calibration_crops(model_path: Path, n: int, seed: int = 0) -> np.ndarray:
@@ -121,7 +122,7 @@ def ms_per_face(model_path: Path, batch: int, runs: int = 30, warmup: int = 5, t
     return float(np.median(ts))
 
 
-WILD = REPO.parent / "shared" / "data" / "wild"
+WILD = data_path("wild")
 
 
 def quantize_detector(model: Path, out: Path, runs: int) -> str:
@@ -183,11 +184,11 @@ def quantize_detector(model: Path, out: Path, runs: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", default=str(REPO / "facealign" / "models" / "landmarks_stfan112.onnx"))
-    ap.add_argument("--out", default="/work/cache/speed/quant", help="folder for the quantised files and the report")
+    ap.add_argument("--model", default=str(registry.get("stfan-lmk-112").path))
+    ap.add_argument("--out", default=str(cache_dir("speed", "quant")), help="folder for the quantised files and the report")
     ap.add_argument("--calib", type=int, default=256, help="calibration crops (default 256)")
     ap.add_argument("--runs", type=int, default=30)
-    ap.add_argument("--detector", nargs="?", const=str(REPO / "facealign" / "models" / "detector_ssdlite.onnx"),
+    ap.add_argument("--detector", nargs="?", const=str(registry.get("ssdlite-det").path),
                     help="also try int8 on the detector (default file: the shipped one)")
     args = ap.parse_args(argv)
     model, out = Path(args.model), Path(args.out)
