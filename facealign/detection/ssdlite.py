@@ -1,14 +1,15 @@
 """The project's SSD-lite face detector at run time (onnxruntime + numpy + OpenCV; no torch).
 
-Pre-processing: the image is scaled so its long side is ``det_size`` (default 640) when it is larger; smaller images
-are not upscaled (upscaling makes their faces bigger than they need to be and costs time; faces of 10 px and more
-are found at scale 1). The scaled image is padded (bottom/right, black) to a multiple of 32. Images whose shorter
-side is below ``MIN_SIDE`` px cannot hold a detectable face: they return an empty list without running the network.
-Post-processing: decode the anchors (facealign.detection.anchors), keep scores >= ``score_threshold``, greedy NMS,
-map boxes and the 5 points back to the original pixels (0-based pixel centres).
-Large faces: the anchors reach about 300 px, so when the working image is larger than 384 px a second pass runs at
-a third of the working size (a ninth of the cost) and supplies the faces above 192 px; the fine pass keeps those up
-to 288 px; the two are merged by NMS and by dropping fragments inside a better box (``large_faces=False`` skips it).
+Resolution (facealign.detection.resolution): by default the photo is searched at its own resolution and on a
+pyramid of 1/3, 1/9, ... below it, large levels in overlapping tiles, so faces from about 12 px up are found in
+photos of any size, in time and memory linear in the pixels. ``det_size`` (the fast setting) first shrinks the
+photo so its long side is at most that many pixels, e.g. 320 for webcam frames with near faces. Images are never
+upscaled. Each network input is padded (bottom/right, black) to a multiple of 32. Images whose shorter side is
+below ``MIN_SIDE`` px cannot hold a detectable face: they return an empty list without running the network.
+Post-processing per run: decode the anchors (facealign.detection.anchors), keep scores >= ``score_threshold``,
+greedy NMS, map boxes and the 5 points back to the original pixels (0-based pixel centres); the runs of the
+levels and tiles are merged by NMS and by dropping fragments inside a better box (``large_faces=False`` runs
+level 0 only).
 """
 from __future__ import annotations
 
@@ -18,28 +19,27 @@ import numpy as np
 from facealign.detection.anchors import decode, priors
 from facealign.detection.base import Detector
 from facealign.detection.nms import nms
+from facealign.detection.resolution import LEVEL_FACTOR, inner_edge_mask, levels, tiles
 from facealign.runtime import registry
 from facealign.runtime.session import create_session
 from facealign.types import Face
 
 MIN_SIDE = 8
 PAD = 32
-# faces above LARGE_MAX px (working image) come from the third-size pass, which reports faces above LARGE_MIN
-LARGE_MAX, LARGE_MIN = 288.0, 192.0
-LARGE_PASS_FACTOR = 3  # the large-face pass runs at a third of the working size: ~1/9 of the cost
 MAX_CANDIDATES = 1000
 
 
-def preprocess(image: np.ndarray, det_size: int) -> tuple[np.ndarray, float]:
+def preprocess(image: np.ndarray, det_size: int | None) -> tuple[np.ndarray, float]:
     """(1, H, W, 3) uint8 network input with H, W multiples of 32, and the scale factor input/original."""
     work, scale = working_image(image, det_size)
     return pad_input(work), scale
 
 
-def working_image(image: np.ndarray, det_size: int) -> tuple[np.ndarray, float]:
-    """The image scaled (never up) so its long side is at most ``det_size``, and the factor working/original."""
+def working_image(image: np.ndarray, det_size: int | None) -> tuple[np.ndarray, float]:
+    """The image scaled (never up) so its long side is at most ``det_size`` (None: as it is), and the factor
+    working/original."""
     h, w = image.shape[:2]
-    scale = min(1.0, det_size / max(h, w))
+    scale = 1.0 if det_size is None else min(1.0, det_size / max(h, w))
     if scale >= 1.0:
         return image, 1.0
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
@@ -90,8 +90,9 @@ class SSDLiteDetector(Detector):
                  nms_iou: float = 0.4, max_faces: int = 1000, threads: int | None = None, path: str | None = None,
                  large_faces: bool = True) -> None:
         spec, model_path = registry.resolve(model, "detector")
-        self.det_size = int(det_size or spec.input_size)
-        if self.det_size < PAD:
+        # None: the photo's own resolution (see the module docstring); a number caps the long side
+        self.det_size = int(det_size) if det_size else None
+        if self.det_size is not None and self.det_size < PAD:
             raise ValueError(f"det_size must be >= {PAD}, got {self.det_size}")
         # the shipped threshold (registry option) is the one chosen for <= 0.05 false detections per face-free image
         self.score_threshold = float(spec.options.get("score_threshold", 0.5) if score_threshold is None else score_threshold)
@@ -115,19 +116,19 @@ class SSDLiteDetector(Detector):
             return []
         h, w = image.shape[:2]
         work_img, scale = working_image(image, self.det_size)
-        work = max(work_img.shape[:2])
-        boxes, sc, kps = self._run(work_img, scale)
-        if self.large_faces and work > 2 * LARGE_MIN:  # smaller working images cannot hold such faces
-            # faces larger than the biggest anchors (about LARGE_MAX px in the working image) are not localised
-            # well: find them in a second pass at a third of the working size, where they are in range
-            size = np.max(boxes[:, 2:] - boxes[:, :2], 1) * scale if len(boxes) else np.zeros(0)
-            keep = size <= LARGE_MAX
-            b2, s2, k2 = self._run(shrink_exact(work_img, LARGE_PASS_FACTOR), scale / LARGE_PASS_FACTOR)
-            size2 = np.max(b2[:, 2:] - b2[:, :2], 1) * scale if len(b2) else np.zeros(0)
-            keep2 = size2 >= LARGE_MIN
-            boxes = np.concatenate([boxes[keep], b2[keep2]])
-            sc = np.concatenate([sc[keep], s2[keep2]])
-            kps = np.concatenate([kps[keep], k2[keep2]])
+        parts = []
+        level_img = work_img
+        pyramid = levels(*work_img.shape[:2], large_faces=self.large_faces)
+        for k, lv in enumerate(pyramid):
+            if k:
+                level_img = shrink_exact(level_img, LEVEL_FACTOR)
+            lscale = scale / lv.factor
+            b, s, p = self._run_tiled(level_img, lscale)
+            size = np.max(b[:, 2:] - b[:, :2], 1) * lscale  # in this level's pixels
+            keep = (size >= lv.min_size) & (size <= lv.max_size)
+            parts.append((b[keep], s[keep], p[keep]))
+        boxes, sc, kps = (np.concatenate(x) for x in zip(*parts))
+        if len(parts) > 1 or len(tiles(*work_img.shape[:2])) > 1:
             sel = merge_boxes(boxes, sc, self.nms_iou)
             boxes, sc, kps = boxes[sel], sc[sel], kps[sel]
         # boxes clipped to the image (pixel centres -0.5 .. size - 0.5), all at once; slivers dropped
@@ -137,9 +138,27 @@ class SSDLiteDetector(Detector):
         faces = [Face(box=boxes[i], score=float(sc[i]), landmarks5=kps[i]) for i in np.flatnonzero(ok)]
         return faces[: self.max_faces]
 
-    def _run(self, work_img: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One pass over an already scaled image (``scale`` = its size / the original's): boxes, scores and points
+    def _run_tiled(self, level_img: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One level (``scale`` = its size / the original's), in tiles when it is large: boxes, scores and points
         in original pixels."""
+        lh, lw = level_img.shape[:2]
+        spans = tiles(lh, lw)
+        if len(spans) == 1:
+            return self._run(level_img, scale)
+        parts = []
+        for t in spans:
+            y0, x0, y1, x1 = t
+            b, s, p = self._run(level_img[y0:y1, x0:x1], 1.0)
+            ok = inner_edge_mask(b, t, lh, lw)
+            off = np.array([x0, y0], np.float64)
+            parts.append((np.concatenate([b[ok, :2] + off, b[ok, 2:] + off], 1), s[ok], p[ok] + off))
+        b, s, p = (np.concatenate(x) for x in zip(*parts))
+        # level pixels -> original pixels, as _run maps a whole level
+        return (b + 0.5) / scale - 0.5, s, (p + 0.5) / scale - 0.5
+
+    def _run(self, work_img: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One network run over an already scaled image (``scale`` = its size / the original's): boxes, scores and
+        points in original pixels."""
         x = pad_input(work_img)
         scores, t_box, t_kps = self.session.run(["scores", "boxes", "kps"], {"input": x})
         pri = priors(x.shape[1], x.shape[2])
