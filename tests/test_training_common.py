@@ -158,3 +158,52 @@ def test_old_detector_checkpoints_load(name):
     if name == "detector_last.pt":
         assert ck.step > 0 and "rng" in ck.extra and ck.extra["train_s"] > 0
         torch.optim.AdamW(net.parameters()).load_state_dict(ck.optimizer)
+
+
+def test_resume_from_an_old_checkpoint_continues(tmp_path):
+    """The shipped fast model's last.pt (older layout) resumes: one more epoch of one tiny step on generated data."""
+    import shutil
+
+    from test_landmark_training import tiny_sets
+
+    from facealign.training.landmarks.config import load_config as load_landmarks
+    from facealign.training.landmarks.train import train
+
+    src = _need("landmarks_fast_last.pt")
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copyfile(src, run / "last.pt")
+    old = checkpoint.load(src)
+    cfg = load_landmarks(REPO / "configs" / "landmarks_fast.yaml")
+    cfg.teacher, cfg.max_steps, cfg.batch_size, cfg.samples_per_epoch, cfg.threads = "", 1, 4, 4, 1
+    cfg.data.weights = {}
+    train(cfg, RunOptions(run_dir=run, resume=True, epochs=old.epoch + 1), sets=tiny_sets(), echo=None)
+    new = checkpoint.load(run / "last.pt")
+    assert new.epoch == old.epoch + 1 and new.step == old.step + 1 and new.scheduler is not None
+    assert f"resumed from {run / 'last.pt'} at epoch {old.epoch}" in (run / "log.txt").read_text()
+
+
+def test_train_command_runs_and_reports_bad_configs(tmp_path, capsys):
+    from facealign.cli.main import main
+
+    run = tmp_path / "det"
+    assert main(["train", "detector", "--config", str(REPO / "configs" / "detector_smoke.yaml"),
+                 "--run-dir", str(run)]) == 0
+    assert (run / "best.onnx").is_file() and "best:" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("epochs: 1\ndeadline: '04:28'\n")
+    assert main(["train", "landmarks", "--config", str(bad), "--run-dir", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml: unknown key(s) deadline" in err and "Traceback" not in err
+
+
+def test_train_command_without_torch_says_what_is_missing(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from facealign.cli.main import main\n"
+            "sys.exit(main(['train', 'landmarks', '--config', 'configs/landmarks.yaml']))\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "needs the 'torch' package" in r.stderr and "Traceback" not in r.stderr
