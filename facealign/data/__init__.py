@@ -1,7 +1,15 @@
-"""Data set readers: each returns a list of Sample (0-based points, schema name, optional visibility/attributes).
+"""Data: what training and evaluation both stand on, numpy and OpenCV only (never torch, no model sessions).
+
+- readers, one per format, each returning a list of Sample (0-based points, schema name, optional
+  visibility/attributes): pts, mtfl, coco, ljson, wflw, dlib_xml; ``[NAME=]KIND:PATH`` specs (spec.py);
+  evaluation schemas (schema.py);
+- landmark_crops.py: the named landmark sets and their crop cache (cut by the runtime's crop warp);
+- face_crops.py, backgrounds.py, scenes.py, synthetic.py: the detector's labelled face crops, background
+  patches, composed multi-face scenes and generated faces;
+- sequences.py: synthetic face sequences rendered from labelled stills.
 
     from facealign.data import load_spec
-    name, samples = load_spec("pts:../shared/data/300w/afw")
+    name, samples = load_spec("pts:300w/afw")  # relative paths: the working folder, else the data root
 """
 from facealign.data.coco import read_coco
 from facealign.data.dlib_xml import read_dlib_xml

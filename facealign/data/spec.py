@@ -1,5 +1,8 @@
 """``[NAME=]KIND:PATH`` data set specs for the command line.
 
+A relative PATH is taken from the working folder when it exists there, else under the data root
+(facealign.paths.data_path): ``pts:300w/afw`` works from any folder.
+
 Kinds: ``pts`` (a folder of .pts + images, recursive), ``mtfl`` (an MTFL/CelebA table; paths relative to its
 folder), ``wflw`` (a list_98pt_rect_attr table, or mmpose's WFLW .json), ``coco`` (COCO keypoint JSON),
 ``dlib`` (imglab XML), ``ljson`` (a menpo .ljson file or a folder of them).
@@ -17,6 +20,7 @@ from facealign.data.mtfl import read_mtfl
 from facealign.data.pts import read_pts_folder
 from facealign.data.sample import Sample
 from facealign.data.wflw import read_wflw
+from facealign.paths import data_path
 
 
 def _read_wflw_any(path: str | Path) -> list[Sample]:
@@ -65,7 +69,7 @@ def parse_spec(spec: str) -> DatasetSpec:
         raise ValueError(f"data set spec {spec!r}: expected KIND:PATH with KIND one of {', '.join(READERS)}")
     if kind not in READERS:
         raise ValueError(f"data set spec {spec!r}: unknown kind {kind!r}; one of {', '.join(READERS)}")
-    p = Path(path).expanduser()
+    p = data_path(path)  # absolute, or found from the working folder, or under the data root
     return DatasetSpec(name=name or default_name(p), kind=kind, path=p)
 
 
