@@ -11,13 +11,15 @@ __version__ = "0.1.0"
 
 from facealign.types import AlignedFace, Camera, Face, Fit3D, Pose  # noqa: E402
 
-__all__ = ["AlignedFace", "Camera", "Face", "Fit3D", "Pose", "FaceAligner", "__version__"]
+__all__ = ["AlignedFace", "AlignerOptions", "Camera", "Face", "FaceAligner", "Fit3D", "Pose", "build_aligner", "__version__"]
+
+_PIPELINE = ("FaceAligner", "AlignerOptions", "build_aligner")
 
 
 def __getattr__(name: str):
-    # FaceAligner pulls in onnxruntime: import it on first use so `import facealign` stays light.
-    if name == "FaceAligner":
-        from facealign.pipeline import FaceAligner
+    # the pipeline pulls in onnxruntime: import it on first use so `import facealign` stays light
+    if name in _PIPELINE:
+        from facealign import pipeline
 
-        return FaceAligner
+        return getattr(pipeline, name)
     raise AttributeError(name)
