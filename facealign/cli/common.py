@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from facealign.alignment.templates import TEMPLATES
+from facealign.io.inputs import printable
 from facealign.jobs.batch import run_batch
 from facealign.jobs.batch_options import BatchOptions, load_boxes_file
 from facealign.jobs.options import OptionsError
@@ -96,7 +97,7 @@ def run_and_report(args: argparse.Namespace, fit3d: bool) -> int:
     from tqdm import tqdm
 
     def on_error(path: str, message: str) -> None:
-        tqdm.write(f"facealign: error: {path}: {message}", file=sys.stderr)
+        tqdm.write(f"facealign: error: {printable(path)}: {printable(message)}", file=sys.stderr)
 
     try:
         opts = options_from_args(args, fit3d)

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from facealign.alignment.templates import TEMPLATES
+from facealign.io.inputs import printable
 from facealign.jobs.merge import METHODS, MergeOptions, run_merge
 from facealign.jobs.options import OptionsError
 
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     def on_error(path: str, message: str) -> None:
-        tqdm.write(f"facealign: error: {path}: {message}", file=sys.stderr)
+        tqdm.write(f"facealign: error: {printable(path)}: {printable(message)}", file=sys.stderr)
 
     try:
         opts = MergeOptions(out=args.out, template=args.template, size=args.size, method=args.method).validate()

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from facealign.alignment.templates import TEMPLATES
+from facealign.io.inputs import printable
 from facealign.cli.common import positive_float, positive_int
 from facealign.jobs.options import OptionsError
 from facealign.jobs.video import TEMPORAL_MODES, VideoOptions, run_video
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from facealign.io.video import VideoError
 
     def on_error(message: str) -> None:
-        sys.stderr.write(f"facealign: error: {message}\n")
+        sys.stderr.write(f"facealign: error: {printable(message)}\n")
 
     try:
         summary = run_video(options_from_args(args), progress=not args.quiet, on_error=on_error)

@@ -58,8 +58,11 @@ class ResultsWriter:
 
 
 def json_line(record: dict[str, Any]) -> bytes:
-    """One record as one compact JSON line (UTF-8): the line format of results.jsonl and landmarks.jsonl."""
-    return (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+    """One record as one compact JSON line (UTF-8): the line format of results.jsonl and landmarks.jsonl.
+
+    A file name that is not valid UTF-8 holds lone surrogates (os.fsdecode); they are written as JSON escapes
+    (\\udce9), which json.loads turns back into the same string (os.fsencode then gives the name's bytes)."""
+    return (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
 
 
 class JsonLinesWriter:

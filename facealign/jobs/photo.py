@@ -47,6 +47,8 @@ class ImageJob:
             rec["error"] = str(e)
             return rec
         rec["width"], rec["height"] = img.width, img.height
+        if img.warning:  # e.g. the other pages of a multi-page TIFF were not read
+            rec["warning"] = img.warning
         try:
             rec["faces"] = self._faces(item.path, img)
         except InputError as e:
