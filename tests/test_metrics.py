@@ -13,8 +13,10 @@ from facealign.evaluation.closed_loop import closed_loop_faces, template_referen
 from facealign.evaluation.landmarks_eval import (
     dataset_metrics, evaluate_samples, gt_box, match_faces, read_predictions, score_predictions, write_predictions,
 )
-from facealign.evaluation.metrics import auc, ced, failure_rate, nme, nme_all, normaliser, per_bin, summarize
 from facealign.data import Sample
+from facealign.evaluation.metrics import (
+    auc, ced, failure_rate, nme, nme_all, nme_batch, normaliser, per_bin, summarize,
+)
 from eval_fakes import BoxDetector, MarkerLandmarks, face_image, similarity
 
 GT68 = MEAN68 * 100 + 200.0
@@ -57,6 +59,20 @@ def test_nme_visibility_and_miss():
     pred[3] += [100, 0]
     assert nme(pred, GT5, "io", visible=np.array([1, 1, 1, 0, 1], bool)) == 0.0
     assert nme(None, GT5) == float("inf")
+
+
+def test_nme_batch_is_the_per_face_nme():
+    """The batched NME (training logs, video metrics) is the evaluation's io NME of each face."""
+    rng = np.random.default_rng(0)
+    gt68 = GT68 + rng.normal(0, 5, (3, 4, 68, 2))
+    pred68 = gt68 + rng.normal(0, 2, gt68.shape)
+    gt5 = GT5 + rng.normal(0, 1, (6, 5, 2))
+    pred5 = gt5 + rng.normal(0, 0.5, gt5.shape)
+    for pred, gt in ((pred68, gt68), (pred5, gt5)):
+        got = nme_batch(pred, gt)
+        assert got.shape == gt.shape[:-2]
+        want = np.array([nme(p, g, "io") for p, g in zip(pred.reshape(-1, *gt.shape[-2:]), gt.reshape(-1, *gt.shape[-2:]))])
+        assert np.allclose(got.ravel(), want, rtol=1e-12)
 
 
 def test_auc_and_failure_rate_hand_computed():
