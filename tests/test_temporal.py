@@ -43,9 +43,8 @@ def test_face_frame_maps_mean_shape_to_itself():
 
 
 def _models():
-    """The shipped temporal models, plus a freshly exported untrained one when torch is there."""
-    out = [registry.get(n).path for n in ("temporal-causal", "temporal-offline") if registry.get(n).available]
-    return out
+    """The shipped temporal models."""
+    return [registry.get(n).path for n in ("temporal-causal", "temporal-offline")]
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +76,7 @@ def _check_contract(path):
 
 
 def test_shipped_temporal_models_contract():
-    paths = _models()
-    if not paths:
-        pytest.skip("temporal models not shipped yet")
-    for p in paths:
+    for p in _models():
         m = _check_contract(p)
         if "causal" in p.name:
             assert m.future == 0
@@ -162,3 +158,36 @@ def test_training_smoke(tmp_path):
     _, metrics, finished = train_one(cfg, 4, 0, data, data, lambda m: None, "causal", state=saved[-1],
                                      save=saved.append)
     assert finished and saved[-1].step == 5 and np.isfinite(metrics["causal"]["nme"])
+
+
+def _fake_sequences(s: int = 12, n: int = 16) -> dict:
+    rng = np.random.default_rng(0)
+    drift = np.cumsum(rng.normal(0, 0.5, (s, n, 1, 2)), axis=1)
+    gt = MEAN68 * 100 + [120, 120] + drift * (np.arange(s) % 2 == 1)[:, None, None, None]
+    pred = gt + rng.normal(0, 1.0, gt.shape)
+    return {"gt": gt.astype(np.float32), "pred": pred.astype(np.float32),
+            "scores": np.ones((s, n, 68), np.float32), "kind": (np.arange(s) % 2).astype(np.int8),
+            "fps": np.float32(30.0)}
+
+
+def test_training_run_exports_into_its_run_folder_and_resumes(tmp_path, monkeypatch):
+    """The whole temporal run on stand-in sequences: both exports, checkpoints and logs in the run folder."""
+    pytest.importorskip("torch")
+    import facealign.evaluation.tracked_sequences as tracked
+    from facealign.training.common import checkpoint
+    from facealign.training.common.run import RunOptions
+    from facealign.training.temporal.config import TrainConfig
+    from facealign.training.temporal.train import train
+
+    monkeypatch.setattr(tracked, "cached_sequences", lambda *a, **k: _fake_sequences())
+    cfg = TrainConfig(batch_size=8)
+    cfg.net.hidden, cfg.net.past, cfg.net.offline_past, cfg.net.offline_future = 8, 4, 2, 2
+    run = tmp_path / "run"
+    results = train(cfg, RunOptions(run_dir=run, steps=5), echo=None, progress=False)
+    assert {"causal", "offline", "one_euro"} <= set(results)
+    for tag in ("causal", "offline"):
+        assert (run / f"temporal_{tag}.onnx").is_file() and checkpoint.load(run / f"last_{tag}.pt").step == 5
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+    train(cfg, RunOptions(run_dir=run, steps=8, resume=True), echo=None, progress=False)
+    assert "causal: resumed at step 5" in (run / "log.txt").read_text()
+    assert checkpoint.load(run / "last_offline.pt").step == 8
