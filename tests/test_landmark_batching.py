@@ -2,12 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
-from facealign.runtime import registry
-
-spec = registry.get("stfan-lmk-112")
-pytestmark = pytest.mark.skipif(not spec.available, reason=f"shipped landmark model {spec.path} is absent")
 
 
 def test_chunked_runs_equal_one_batch(monkeypatch):

@@ -1,7 +1,6 @@
 """The landmark runtime (ONNXLandmarks) on the shipped model: shapes, batching, geometry, accuracy on real faces."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
@@ -15,11 +14,9 @@ SPEC = registry.get("stfan-lmk-112")
 
 @pytest.fixture(scope="module")
 def model():
-    if not SPEC.available:
-        pytest.skip(f"shipped model {SPEC.path} is absent")
-    from facealign.landmarks.onnx_landmarks import ONNXLandmarks
+    from facealign.stages import build_model
 
-    return ONNXLandmarks(threads=1)
+    return build_model("stfan-lmk-112", "landmarks", threads=1)
 
 
 def face_image(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -90,8 +87,6 @@ def test_grey_and_bgra_input(model):
 
 
 def test_weights_small():
-    if not SPEC.available:
-        pytest.skip("shipped model absent")
     assert SPEC.path.stat().st_size < 5e6
 
 
