@@ -184,9 +184,8 @@ def _decode(f: BinaryIO, max_pixels: int, reduce: bool) -> LoadedImage:
     scale = 1.0
     if w0 * h0 > max_pixels:
         if im.format != "JPEG" or not reduce:
-            why = f"for {im.format or 'this format'}; raise --max-pixels" + (
-                " or convert it to JPEG)" if reduce else ")")
-            raise ImageError(f"image too large ({w0}x{h0} = {w0 * h0 / 1e6:.0f} MP > {max_pixels / 1e6:.0f} MP limit {why}")
+            why = f" for {im.format or 'this format'}; raise --max-pixels or convert it to JPEG" if reduce else ""
+            raise ImageError(f"image too large ({w0}x{h0} = {w0 * h0 / 1e6:.0f} MP > {max_pixels / 1e6:.0f} MP limit{why})")
         # draft() makes libjpeg decode at 1/2, 1/4 or 1/8 scale: memory follows the reduced size
         k = next((k for k in (2, 4, 8) if w0 * h0 / (k * k) <= max_pixels), 0)
         if not k:
