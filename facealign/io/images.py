@@ -265,31 +265,28 @@ def _to_bgr8(im: Image.Image) -> np.ndarray:
     w, h = im.size
     out = np.empty((h, w, 3), np.uint8)
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        src = np.asarray(im)  # 2 or 4 bytes a pixel
-        if mode == "I":
-            div = 257.0 if (src.max() if src.size else 0) > 255 else 1.0
-        elif mode == "F":
-            mul = 255.0 if src.size and src.max() <= 1.0 else 1.0  # float: assume [0, 1] if it looks so
+        hi = float(im.getextrema()[1])
+        if mode.startswith("I;16"):
+            factor = 1 / 257.0
+        elif mode == "I":
+            factor = 1 / 257.0 if hi > 255 else 1.0
+        else:  # float: assume [0, 1] if it looks so
+            factor = 255.0 if hi <= 1.0 else 1.0
         for y in range(0, h, _ROWS):
-            a = src[y:y + _ROWS].astype(np.float64)
-            if mode.startswith("I;16"):
-                a /= 257.0
-            elif mode == "I":
-                a /= div
-            else:
-                a *= mul
+            band = im if h <= _ROWS else im.crop((0, y, w, min(h, y + _ROWS)))
+            a = np.asarray(band).astype(np.float64) * factor
             out[y:y + _ROWS] = np.clip(np.rint(a), 0, 255).astype(np.uint8)[:, :, None]
         return out
     if mode in ("L", "1"):
         g = np.asarray(im.convert("L") if mode == "1" else im)
         out[:] = g[:, :, None]
         return out
-    if mode != "RGB":
-        # P, PA, LA, RGBA, CMYK, YCbCr, LAB, HSV, RGBX...: let PIL convert (CMYK uses its inverted-Adobe handling)
-        im = (im.convert("RGBA") if mode in ("P", "PA") else im).convert("RGB")
-    rgb = np.asarray(im)
     for y in range(0, h, _ROWS):
-        out[y:y + _ROWS] = rgb[y:y + _ROWS, :, ::-1]
+        band = im if h <= _ROWS else im.crop((0, y, w, min(h, y + _ROWS)))
+        if mode != "RGB":
+            # P, PA, LA, RGBA, CMYK, YCbCr, LAB, HSV, RGBX...: PIL converts (CMYK with its inverted-Adobe handling)
+            band = (band.convert("RGBA") if mode in ("P", "PA") else band).convert("RGB")
+        out[y:y + _ROWS] = np.asarray(band)[:, :, ::-1]
     return out
 
 
