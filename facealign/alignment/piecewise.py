@@ -144,9 +144,11 @@ def map_scale(mx: np.ndarray, my: np.ndarray) -> float:
     return float(np.sqrt(np.median(gx) * np.median(gy)))
 
 
-def remap_antialiased(image: np.ndarray, mx: np.ndarray, my: np.ndarray, border_value: float = 0.0) -> np.ndarray:
-    """``cv2.remap`` (bilinear), halving the source first while the maps shrink it by more than 2x."""
-    k = map_scale(mx, my)
+def remap_antialiased(image: np.ndarray, mx: np.ndarray, my: np.ndarray, border_value: float = 0.0,
+                      scale: float | None = None) -> np.ndarray:
+    """``cv2.remap`` (bilinear), halving the source first while the maps shrink it by more than 2x (``scale``:
+    source pixels per output pixel when the caller knows it; else measured from the maps)."""
+    k = map_scale(mx, my) if scale is None else float(scale)
     while k > 2.0 and min(image.shape[:2]) >= 16:
         image = cv2.pyrDown(image)
         mx, my, k = mx * 0.5, my * 0.5, k * 0.5

@@ -23,7 +23,7 @@ import numpy as np
 from facealign.alignment.piecewise import remap_antialiased
 from facealign.face3d import camera as cam
 from facealign.face3d.model import MODEL_PATH, load_model
-from facealign.face3d.texture_raster import Raster, interpolate, rasterize
+from facealign.face3d.texture_raster import Raster, interpolate, interpolate_at, rasterize
 from facealign.types import Fit3D
 
 UV_PATH = MODEL_PATH.with_name("face3d_ict_uv.npz")
@@ -44,9 +44,31 @@ class TextureAtlas:
         """(size, size) bool: texels on the surface."""
         return self.raster.mask
 
+    @property
+    def texel_corners(self) -> np.ndarray:
+        """(M, 3) the corner vertices of each surface texel's triangle (texels in ``mask`` order)."""
+        return self._cache("corners", lambda: self.triangles[self.raster.tri[self.mask]])
+
+    @property
+    def texel_bary(self) -> np.ndarray:
+        """(M, 3) barycentric coordinates of each surface texel."""
+        return self._cache("bary", lambda: self.raster.bary[self.mask])
+
+    def _cache(self, key: str, make):
+        store = self.__dict__.setdefault("_store", {})
+        if key not in store:
+            store[key] = make()
+        return store[key]
+
     def texel_values(self, vertex_values: np.ndarray) -> np.ndarray:
-        """Per-vertex values (V, C) at every texel (size, size, C); 0 off the surface."""
-        return interpolate(self.raster, vertex_values, self.triangles)
+        """Per-vertex values (V, C) at every surface texel: (M, C) in ``mask`` order."""
+        return interpolate_at(self.texel_corners, self.texel_bary, vertex_values)
+
+    def to_image(self, texel_values: np.ndarray, fill: float = 0.0) -> np.ndarray:
+        """(M, C) surface texel values -> (size, size, C) image (``fill`` off the surface)."""
+        out = np.full((self.size, self.size, texel_values.shape[1]), fill, np.float32)
+        out[self.mask] = texel_values
+        return out
 
     def pixel_uv(self, xy_raster: Raster) -> np.ndarray:
         """Texture coordinates (h, w, 2) in texels of each pixel of a raster of this mesh."""
@@ -88,10 +110,10 @@ def vertex_normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Baked:
-    """One photo's colours in texture space and how well it saw each texel."""
+    """One photo's colours on the surface texels (``atlas.mask`` order) and how well it saw each of them."""
 
-    colour: np.ndarray  # (T, T, 3) float32 BGR
-    weight: np.ndarray  # (T, T) float32 in [0, 1]
+    colour: np.ndarray  # (M, 3) float32 BGR
+    weight: np.ndarray  # (M,) float32 in [0, 1]
 
 
 def project(fit: Fit3D, model_vertices: np.ndarray) -> np.ndarray:
@@ -126,9 +148,7 @@ def bake(image: np.ndarray, fit: Fit3D, model_vertices: np.ndarray, atlas: Textu
     proj = project(fit, model_vertices)
     normals = vertex_normals(model_vertices, tris) @ np.asarray(fit.rotation).T  # camera frame
     facing = -normals[:, 2]  # the camera looks along +z: a surface facing it has a normal with negative z
-    per_texel = atlas.texel_values(np.column_stack([proj, facing]))  # (T, T, 4): x, y, depth, cos
-    tx, ty, tz, tcos = (per_texel[..., k] for k in range(4))
-    on = atlas.mask
+    tx, ty, tz, tcos = atlas.texel_values(np.column_stack([proj, facing])).T  # surface texels only
 
     # visibility: a z-buffer of the mesh in the photo, drawn small when the face is large
     width = float(np.ptp(proj[:, 0])) or 1.0
@@ -137,26 +157,38 @@ def bake(image: np.ndarray, fit: Fit3D, model_vertices: np.ndarray, atlas: Textu
     zr = rasterize(proj[:, :2] * k, proj[:, 2], tris, (zw, zh))
     zx = np.clip(np.rint(tx * k).astype(np.int64), 0, zw - 1)
     zy = np.clip(np.rint(ty * k).astype(np.int64), 0, zh - 1)
-    zbuf = zr.depth[zy, zx]
-    tol = depth_tolerance * width
-    # the nearest z of the 3x3 neighbourhood would hide edges; the texel's own pixel is enough at this resolution
-    visible = tz <= zbuf + tol
+    visible = tz <= zr.depth[zy, zx] + depth_tolerance * width
     inside = (tx >= 0) & (tx <= w - 1) & (ty >= 0) & (ty <= h - 1)
-    weight = np.clip((tcos - min_cos) / (1.0 - min_cos), 0.0, 1.0) * visible * inside * on
-    mx = np.where(on, tx, -10).astype(np.float32)
-    my = np.where(on, ty, -10).astype(np.float32)
-    colour = remap_antialiased(image, mx, my).astype(np.float32)
-    return Baked(colour=colour, weight=weight.astype(np.float32))
+    wt = np.clip((tcos - min_cos) / (1.0 - min_cos), 0.0, 1.0) * visible * inside
+    # photo pixels per texel: the face's width in pixels over its width in texels
+    uv_width = float(np.ptp(atlas.uv[:, 0])) * atlas.size
+    colour = sample_points(image, tx, ty, scale=width / max(uv_width, 1.0))
+    return Baked(colour=colour, weight=wt.astype(np.float32))
 
 
-def fill_texture(colour: np.ndarray, weight: np.ndarray, atlas: TextureAtlas, mirror: float = 0.25,
-                 seen: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Fill what no photo saw: first from the mirrored side (the atlas is symmetric; a mirrored texel counts
-    ``mirror`` times its weight, so a texel seen on its own side keeps its colour), then the rest by a smooth
-    push-pull fill from the surrounding texels. Returns (texture (T, T, 3) float32, final weight (T, T))."""
+def sample_points(image: np.ndarray, x: np.ndarray, y: np.ndarray, scale: float) -> np.ndarray:
+    """Bilinear colours (M, C) float32 of ``image`` at points (x, y) (``scale``: image pixels per sample spacing,
+    for the anti-aliasing); remap's maps are kept under its 32k side limit by folding them into rows."""
+    m = len(x)
+    cols = 1024
+    rows = max(1, -(-m // cols))
+    mx = np.full(rows * cols, -10, np.float32)
+    my = np.full(rows * cols, -10, np.float32)
+    mx[:m], my[:m] = x, y
+    out = remap_antialiased(image, mx.reshape(rows, cols), my.reshape(rows, cols), scale=scale)
+    return out.reshape(rows * cols, -1)[:m].astype(np.float32)
+
+
+def fill_texture(colour: np.ndarray, weight: np.ndarray, atlas: TextureAtlas, mirror: float = 1.0,
+                 seen: float = 0.05, full: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Fill what no photo saw: first from the mirrored side (the atlas is symmetric), then the rest by a smooth
+    push-pull fill from the surrounding texels. The mirror only fills in: its weight (``mirror`` x the mirrored
+    texel's) fades out as the texel's own summed visibility ``weight`` reaches ``full``, so a face's asymmetries
+    stay where the photos saw them. Returns (texture (T, T, 3) float32, final weight (T, T))."""
     c = np.asarray(colour, dtype=np.float32)
     wgt = np.asarray(weight, dtype=np.float32)
-    cm, wm = c[:, ::-1], wgt[:, ::-1] * mirror
+    cm = c[:, ::-1]
+    wm = wgt[:, ::-1] * mirror * np.clip(1.0 - wgt / full, 0.0, 1.0)
     total = wgt + wm
     mixed = (c * wgt[..., None] + cm * wm[..., None]) / np.maximum(total, 1e-6)[..., None]
     known = total >= seen

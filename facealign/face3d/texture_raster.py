@@ -110,6 +110,12 @@ def interpolate(raster: Raster, values: np.ndarray, triangles: np.ndarray) -> np
     tri = raster.tri
     m = tri >= 0
     out = np.zeros(tri.shape + (values.shape[1],), np.float32)
-    vt = np.asarray(values, dtype=np.float64)[np.asarray(triangles)[tri[m]]]  # (M, 3, C)
-    out[m] = np.einsum("mk,mkc->mc", raster.bary[m].astype(np.float64), vt)
+    out[m] = interpolate_at(np.asarray(triangles)[tri[m]], raster.bary[m], values)
     return out
+
+
+def interpolate_at(corners: np.ndarray, bary: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(M, C) values at M points given their triangles' corner vertices (M, 3) and barycentrics (M, 3)."""
+    v = np.asarray(values, dtype=np.float32)
+    b = np.asarray(bary, dtype=np.float32)
+    return b[:, :1] * v[corners[:, 0]] + b[:, 1:2] * v[corners[:, 1]] + b[:, 2:3] * v[corners[:, 2]]

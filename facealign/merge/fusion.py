@@ -60,11 +60,28 @@ def match_colours(stack: np.ndarray, valid: np.ndarray, region: np.ndarray, weig
     return out
 
 
+def match_to_reference(stack: np.ndarray, seen: np.ndarray, reference: np.ndarray, max_gain: float = 2.0
+                       ) -> np.ndarray:
+    """Each image's channels scaled and shifted so that, on the pixels it ``seen`` (n, h, w), their mean and spread
+    equal the ``reference``'s (h, w, 3) on the same pixels (for photos that see different parts of a surface,
+    where matching whole-region statistics would compare different parts)."""
+    x = np.asarray(stack, dtype=np.float32)
+    out = x.copy()
+    for i in range(len(x)):
+        m = seen[i]
+        if m.sum() < 16:
+            continue
+        a, r = x[i][m], reference[m]
+        gain = np.clip(r.std(0) / np.maximum(a.std(0), 1.0), 1.0 / max_gain, max_gain)
+        out[i] = (x[i] - a.mean(0)) * gain + r.mean(0)
+    return out
+
+
 def robust_fuse(stack: np.ndarray, valid: np.ndarray, weights: np.ndarray | None = None, reject: float = 2.5,
                 floor: float = 6.0, method: str = "mean", smooth: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
     """Fuse ``stack`` (n, h, w, 3) of aligned images with ``valid`` (n, h, w) masks.
 
-    ``method="mean"``: weighted mean (photo ``weights`` (n,)) of the values within ``reject`` robust standard
+    ``method="mean"``: weighted mean (``weights`` per photo (n,) or per pixel (n, h, w)) of the values within ``reject`` robust standard
     deviations of the per-pixel luminance median (the spread is 1.4826 x the median absolute deviation, at least
     ``floor`` grey levels, so a stack that agrees is not cut down to its median). The rejection is soft (a
     Gaussian of the deviation over ``reject`` sigmas) and its map blurred by ``smooth`` pixels, so the composite
@@ -75,7 +92,8 @@ def robust_fuse(stack: np.ndarray, valid: np.ndarray, weights: np.ndarray | None
     x = np.asarray(stack, dtype=np.float32)
     valid = np.asarray(valid, dtype=bool)
     n = len(x)
-    w = np.ones(n, np.float32) if weights is None else np.asarray(weights, dtype=np.float32).reshape(n)
+    w = np.ones(n, np.float32) if weights is None else np.asarray(weights, dtype=np.float32)
+    w = w.reshape(n, 1, 1) if w.ndim == 1 else w.reshape(valid.shape)
     if method == "median":
         med = np.stack([valid_median(x[..., c], valid)[0] for c in range(x.shape[-1])], -1)
         return med, valid.sum(0).astype(np.float32)
@@ -89,7 +107,7 @@ def robust_fuse(stack: np.ndarray, valid: np.ndarray, weights: np.ndarray | None
     keep = np.exp(-0.5 * (dev / (reject * sigma[None])) ** 2) * valid
     if smooth > 0:
         keep = np.stack([cv2.GaussianBlur(k, (0, 0), smooth) for k in keep.astype(np.float32)]) * valid
-    wp = keep * w[:, None, None]
+    wp = keep * w
     total = wp.sum(0)
     fused = np.einsum("nhw,nhwc->hwc", wp, x) / np.maximum(total, 1e-6)[..., None]
     # where every value was rejected (only possible with weights of 0), keep the median
