@@ -9,9 +9,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from facealign.types import AlignedFace, Camera, Face, Fit3D, Pose  # noqa: E402
+from facealign.types import AlignedFace, Body, Camera, Face, Fit3D, Pose  # noqa: E402
 
-__all__ = ["AlignedFace", "AlignerOptions", "Camera", "Face", "FaceAligner", "Fit3D", "Pose", "build_aligner", "__version__"]
+__all__ = ["AlignedFace", "AlignerOptions", "Body", "BodyAligner", "Camera", "Face", "FaceAligner", "Fit3D", "Pose", "build_aligner", "__version__"]
 
 _PIPELINE = ("FaceAligner", "AlignerOptions", "build_aligner")
 
@@ -22,4 +22,8 @@ def __getattr__(name: str):
         from facealign import pipeline
 
         return getattr(pipeline, name)
+    if name == "BodyAligner":
+        from facealign.body_pipeline import BodyAligner
+
+        return BodyAligner
     raise AttributeError(name)

@@ -38,8 +38,17 @@ def _temporal(spec: ModelSpec, path: Path, **options: Any):
     return TemporalModel(spec.name if path == spec.path else path, **options)
 
 
-# kind -> builder(spec, file, **options); a new kind (e.g. "body") adds its builder here
-BUILDERS: dict[str, Callable[..., Any]] = {"detector": _detector, "landmarks": _landmarks, "temporal": _temporal}
+def _body(spec: ModelSpec, path: Path, **options: Any):
+    from facealign.body.onnx_body import ONNXBody
+
+    # options: threads
+    return ONNXBody(spec.name if path == spec.path else path, **options)
+
+
+# kind -> builder(spec, file, **options); a new kind adds its builder here
+BUILDERS: dict[str, Callable[..., Any]] = {
+    "detector": _detector, "landmarks": _landmarks, "temporal": _temporal, "body": _body,
+}
 
 
 def check_model(model: str | Path | None, kind: str) -> ModelSpec:

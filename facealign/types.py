@@ -114,3 +114,25 @@ class AlignedFace:
     transform: np.ndarray  # (2, 3) original image -> crop
     inverse: np.ndarray  # (2, 3) crop -> original image
     template: str
+
+
+@dataclass
+class Body:
+    """One person's 14 body joints (LSP order, the subject's left/right; see docs/body.md)."""
+
+    box: np.ndarray  # (4,) the person box the joints were found in
+    score: float  # mean joint score, or the given box's score
+    keypoints: np.ndarray  # (14, 2) 0-based pixels of the original image
+    keypoint_scores: np.ndarray  # (14,) in [0, 1]
+    face: int | None = None  # index of the person's face in the photo's faces
+    angle: float = 0.0  # degrees the network crop was turned by (from the face's roll)
+
+    def to_json(self, decimals: int = 2) -> dict[str, Any]:
+        """The results.jsonl body object without crops (keys documented in docs/body.md)."""
+        kp = np.concatenate([np.asarray(self.keypoints, np.float64), np.asarray(self.keypoint_scores)[:, None]], 1)
+        return {
+            "box": np.round(np.asarray(self.box, np.float64), decimals).tolist(),
+            "score": round(float(self.score), 4),
+            "keypoints": [[round(float(x), decimals), round(float(y), decimals), round(float(s), 3)] for x, y, s in kp],
+            "face": None if self.face is None else int(self.face),
+        }
