@@ -10,6 +10,7 @@ COMMANDS = {
     "align": "align",
     "merge": "merge",
     "pose": "pose",
+    "body": "body",
     "video": "video",
     "eval": "eval",
     "train": "train",

@@ -1,0 +1,210 @@
+"""The body batch behind `facealign body`: every photo's people, their 14 joints and body crops, one
+results.jsonl line per input in input order; the photo batch's input, error, resume and progress behaviour
+(facealign.jobs.batch), in this process.
+
+    from facealign.jobs.body import BodyOptions, run_body
+    summary = run_body(["photos/"], BodyOptions(out="out"))
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from facealign.alignment.transforms import compose
+from facealign.io.atomic import write_image_atomic
+from facealign.io.images import DEFAULT_MAX_PIXELS, ImageError, load_image
+from facealign.io.inputs import InputItem, expand_inputs, output_names
+from facealign.io.results import ResultsWriter
+from facealign.jobs.batch import BatchSummary
+from facealign.jobs.options import MAX_CROP_SIZE, OptionsError, check_int, check_model
+from facealign.jobs.output import claim_folder, clear_previous_outputs, is_run_folder
+from facealign.jobs.photo import InputError, given_boxes, run_one
+from facealign.jobs.run_record import check_run_settings
+
+FRAMES = ("upper_body", "full_body")
+OUTPUT_SETTINGS = ("size", "body_model", "det_size", "crops", "overlays", "crop_format", "max_pixels")
+OUTPUT_PATTERNS = ["crops/*", "overlays/*"]
+
+
+@dataclass
+class BodyOptions:
+    """Everything a body batch needs (``validate()`` raises OptionsError before any input is read)."""
+
+    out: str
+    boxes: dict[str, list[list[float]]] | None = None  # --boxes: path as given -> person boxes
+    body_model: str | None = None  # registered name or .onnx file (None: the default body model)
+    size: int | None = None  # crop width (None: 256; the full-body crop is twice as high)
+    det_size: int | None = None  # the face detector's working size
+    crops: bool = True
+    overlays: bool = True
+    crop_format: str = "png"
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    threads: int | None = None
+    resume: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # "aligner_factory": "module:function" (tests)
+
+    def validate(self) -> "BodyOptions":
+        """Raise ``OptionsError`` for the first broken rule; return self."""
+        if not isinstance(self.out, str) or not self.out:
+            raise OptionsError("out: expected an output folder")
+        check_int("size", self.size, 8, MAX_CROP_SIZE)
+        check_int("det_size", self.det_size, 32, 8192)
+        check_int("max_pixels", self.max_pixels, 1, optional=False)
+        check_int("threads", self.threads, 1, 256)
+        if self.crop_format not in ("png", "jpg", "webp"):
+            raise OptionsError(f"crop_format: {self.crop_format!r} is not one of png, jpg, webp")
+        check_model("body_model", self.body_model, "body")
+        if self.boxes is not None and not isinstance(self.boxes, dict):
+            raise OptionsError("boxes: expected {image path: [[x1, y1, x2, y2], ...]}")
+        return self
+
+
+def body_aligner(opts: BodyOptions):
+    """The BodyAligner of a body batch (its face finder from the one FaceAligner factory)."""
+    from facealign.body_pipeline import BodyAligner
+    from facealign.jobs.aligner import make_aligner
+
+    factory = opts.extra.get("aligner_factory")
+    faces = make_aligner(opts, factory=factory)
+    return BodyAligner(opts.body_model, faces=faces, threads=opts.threads or 1)
+
+
+class BodyJob:
+    """One photo at a time: read, find faces and bodies, write crops and overlay, return the JSON record."""
+
+    def __init__(self, opts: BodyOptions, names: dict[str, str]) -> None:
+        self.opts = opts
+        self.names = names
+        self.out = Path(opts.out)
+        self.aligner = body_aligner(opts)
+
+    def __call__(self, item: InputItem) -> dict[str, Any]:
+        rec: dict[str, Any] = {"image": item.path, "width": None, "height": None, "error": item.error, "bodies": []}
+        if item.error:
+            return rec
+        try:
+            img = load_image(item.path, max_pixels=self.opts.max_pixels)
+        except ImageError as e:
+            rec["error"] = str(e)
+            return rec
+        rec["width"], rec["height"] = img.width, img.height
+        try:
+            rec["bodies"] = self._bodies(item.path, img)
+        except InputError as e:
+            rec["error"] = str(e)
+        return rec
+
+    def _bodies(self, path: str, img) -> list[dict[str, Any]]:
+        o, ba, k = self.opts, self.aligner, img.scale
+        pix = img.pixels
+        boxes = None
+        if o.boxes is not None:
+            if path not in o.boxes:
+                raise InputError("no boxes for this image in the --boxes file")
+            boxes = given_boxes(o.boxes[path], img.width, img.height) / k
+        faces, bodies = ba.detect(pix, boxes=boxes)
+        aligned = ba.align(pix, bodies, faces, size=o.size)
+        name = self.names.get(path, Path(path).stem)
+        to_decoded = np.array([[1 / k, 0, 0], [0, 1 / k, 0]])
+        records = []
+        for i, (b, crops) in enumerate(zip(bodies, aligned)):
+            r = _scaled(b, k).to_json()
+            r["crops"], r["transforms"] = {}, {}
+            for frame in FRAMES:
+                a = crops.get(frame)
+                rel = None
+                if a is not None and o.crops:
+                    rel = f"crops/{name}_{i}_{frame}.{o.crop_format}"
+                    write_image_atomic(self.out / rel, a.image)
+                r["crops"][frame] = rel
+                r["transforms"][frame] = None if a is None else np.round(compose(a.transform, to_decoded), 6).tolist()
+            records.append(r)
+        if o.overlays:
+            from facealign.body.draw import draw_bodies
+            from facealign.io.draw import draw_faces
+
+            overlay = draw_bodies(draw_faces(pix, faces), bodies)
+            write_image_atomic(self.out / "overlays" / f"{name}.jpg", overlay, jpeg_quality=90)
+        return records
+
+
+def _scaled(body, k: float):
+    """A copy of a body in original pixels (k = original / decoded)."""
+    import copy
+
+    b = copy.copy(body)
+    b.box = np.asarray(body.box) * k
+    b.keypoints = np.asarray(body.keypoints) * k
+    return b
+
+
+def run_body(inputs: list[str], opts: BodyOptions, *, progress: bool = True,
+             on_error: Callable[[str, str], None] | None = None) -> BatchSummary:
+    """Process every input; write DIR/results.jsonl (one line per input, in input order), crops and overlays.
+    ``summary.faces`` counts the bodies found. Bad options or an unusable output folder: OptionsError before any
+    input is read; a resumed run (``opts.resume``) skips inputs done before and refuses other output options."""
+    from tqdm import tqdm
+
+    opts.validate()
+    out = Path(opts.out)
+    ours = is_run_folder(out, "results.jsonl")
+    lock = claim_folder(out)
+    try:
+        if not opts.resume:
+            clear_previous_outputs(out, OUTPUT_PATTERNS, ours)
+        settings = {k: getattr(opts, k) for k in OUTPUT_SETTINGS}
+        settings["boxes"] = None if opts.boxes is None else hashlib.sha1(
+            json.dumps(opts.boxes, sort_keys=True).encode("utf-8", "backslashreplace")).hexdigest()
+        check_run_settings(out, "body", settings, opts.resume)
+        items = expand_inputs(inputs, exclude=[out])
+        summary = BatchSummary()
+        t0 = time.perf_counter()
+        names = output_names([i.path for i in items])
+        with ResultsWriter(out / "results.jsonl", resume=opts.resume) as writer:
+            earlier = bool(writer.records)
+            todo = [i for i in items if not _done(writer.done.get(i.path), names[i.path], opts, out)]
+            summary.skipped = len(items) - len(todo)
+            bar = tqdm(total=len(todo), unit="img", disable=not progress, dynamic_ncols=True, desc="body")
+            job = BodyJob(opts, names) if todo else None
+            try:
+                for item in todo:
+                    rec = run_one(job, item)
+                    rec.setdefault("bodies", [])
+                    rec.pop("faces", None)  # run_one's error record is the photo batch's
+                    writer.write(rec)
+                    summary.images += 1
+                    summary.faces += len(rec["bodies"])
+                    if rec["error"]:
+                        summary.failed += 1
+                        summary.errors.append((rec["image"], rec["error"]))
+                        if on_error:
+                            on_error(rec["image"], rec["error"])
+                    bar.update(1)
+                    bar.set_postfix(bodies=summary.faces, errors=summary.failed, refresh=False)
+            finally:
+                bar.close()
+            if earlier:
+                writer.reorder([i.path for i in items])
+        summary.seconds = time.perf_counter() - t0
+        return summary
+    finally:
+        lock.release()
+
+
+def _done(rec: dict[str, Any] | None, name: str, opts: BodyOptions, out: Path) -> bool:
+    """An earlier record counts as done only while every file it points to is still there."""
+    if rec is None:
+        return False
+    if opts.overlays and not (out / "overlays" / f"{name}.jpg").is_file():
+        return False
+    for b in rec.get("bodies") or []:
+        for rel in (b.get("crops") or {}).values():
+            if rel is not None and not (out / rel).is_file():
+                return False
+    return True
