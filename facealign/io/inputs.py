@@ -48,10 +48,11 @@ def expand_inputs(
             found = sorted(_walk(arg, recursive, skip))
             if not found:
                 add(arg, "folder contains no images")
-            for f in found:
-                add(f)
+            for f, error in found:
+                add(f, error)
         elif not os.path.lexists(arg) and glob.has_magic(arg):
-            found = sorted(f for f in glob.glob(arg, recursive=True) if os.path.isfile(f) and not _under(f, skip))
+            # everything matched but folders: a broken link or a FIFO is reported by the loader, not dropped
+            found = sorted(f for f in glob.glob(arg, recursive=True) if not os.path.isdir(f) and not _under(f, skip))
             if not found:
                 add(arg, "no files match this pattern")
             for f in found:
@@ -83,8 +84,9 @@ def _under(path: str, skip: set[tuple[int, int]]) -> bool:
         d = parent
 
 
-def _walk(root: str, recursive: bool, skip: set[tuple[int, int]]) -> Iterable[str]:
-    """Image files under ``root``: links to folders followed, each folder (by device and inode) visited once."""
+def _walk(root: str, recursive: bool, skip: set[tuple[int, int]]) -> Iterable[tuple[str, str | None]]:
+    """(path, None) for the image files under ``root`` and (folder, error) for a sub-folder that cannot be read;
+    links to folders are followed, each folder (by device and inode) visited once."""
     visited: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
@@ -96,8 +98,9 @@ def _walk(root: str, recursive: bool, skip: set[tuple[int, int]]) -> Iterable[st
         try:
             with os.scandir(folder) as it:
                 entries = list(it)
-        except OSError:
-            continue  # an unreadable sub-folder; the root itself was checked by the caller
+        except OSError as e:
+            yield folder, f"cannot read folder: {e.strerror or e}"
+            continue
         for e in entries:
             try:
                 is_dir = e.is_dir()  # follows links
@@ -109,7 +112,7 @@ def _walk(root: str, recursive: bool, skip: set[tuple[int, int]]) -> Iterable[st
             elif is_image_path(e.name):
                 # regular files, and also broken links or special files with an image name: the loader reports
                 # them with a clear error instead of the folder skipping them silently
-                yield e.path
+                yield e.path, None
 
 
 NAME_STEM_MAX = 80  # characters of the file stem kept in an output name

@@ -96,3 +96,28 @@ def test_odd_entries_are_reported_not_skipped(tmp_path):
             errors[n] = str(e)
     assert errors == {"gone.jpg": "file not found (broken symbolic link)",
                       "pipe.jpg": "not a regular file (a named pipe (FIFO)); images are read from regular files only"}
+
+
+def test_unreadable_sub_folder_is_reported(tmp_path, monkeypatch):
+    root = tmp_path / "photos"
+    _touch(root / "ok.jpg")
+    (root / "locked").mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path):  # root reads every folder; a permission error is simulated
+        if os.path.basename(path) == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    items = {os.path.basename(i.path): i.error for i in expand_inputs([str(root)])}
+    assert items == {"ok.jpg": None, "locked": "cannot read folder: Permission denied"}
+
+
+def test_glob_keeps_odd_matches_for_the_loader(tmp_path):
+    _touch(tmp_path / "a.jpg")
+    (tmp_path / "gone.jpg").symlink_to(tmp_path / "missing.jpg")
+    os.mkfifo(tmp_path / "pipe.jpg")
+    (tmp_path / "dir.jpg").mkdir()
+    got = sorted(os.path.basename(i.path) for i in expand_inputs([str(tmp_path / "*.jpg")]))
+    assert got == ["a.jpg", "gone.jpg", "pipe.jpg"]
