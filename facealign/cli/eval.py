@@ -7,6 +7,7 @@ PROVIDERS = {
     "detector-wild": "facealign.cli.eval_detector_wild",
     "pose": "facealign.cli.eval_pose",
     "video": "facealign.cli.eval_video",
+    "body": "facealign.cli.eval_body",
 }
 
 
