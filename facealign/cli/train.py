@@ -11,6 +11,7 @@ TRAINERS = {
     "landmarks": ("facealign.training.landmarks", "train the 68-point landmark network and export it to ONNX"),
     "detector": ("facealign.training.detection", "train the SSD-lite face detector on composed scenes and export ONNX"),
     "temporal": ("facealign.training.temporal", "train the temporal fusion module (causal + offline) and export ONNX"),
+    "body": ("facealign.training.body", "train the 14-joint body keypoint network and export ONNX"),
 }
 
 

@@ -62,3 +62,10 @@ class BodyTrainConfig:
     net: BodyNetConfig = field(default_factory=BodyNetConfig)
     aug: BodyAugConfig = field(default_factory=BodyAugConfig)
     data: BodyDataConfig = field(default_factory=BodyDataConfig)
+
+
+def load_config(path) -> BodyTrainConfig:
+    """A BodyTrainConfig from a YAML file (missing keys keep their defaults; unknown keys are an error)."""
+    from facealign.training.common.config import load_config as load
+
+    return load(path, BodyTrainConfig)

@@ -83,13 +83,13 @@ def evaluate(net: BodyNet, val: list[ValSet]) -> dict:
 
 
 def train(cfg: BodyTrainConfig, opts: RunOptions | None = None, log=print,
-          sets: tuple[list[BodySet], list[ValSet]] | None = None) -> dict:
-    """Run (or resume) a training into ``opts.folder("body")``; returns the best validation metrics.
+          sets: tuple[list[BodySet], list[ValSet]] | None = None, name: str = RUN_NAME) -> dict:
+    """Run (or resume) a training into ``opts.folder(name)``; returns the best validation metrics.
     ``sets`` (train, val) replaces the named data sets (tests use tiny generated ones)."""
     opts = opts or RunOptions()
     torch.set_num_threads(cfg.threads)
     cv2.setNumThreads(1)
-    out = opts.folder(RUN_NAME)
+    out = opts.folder(name)
     say = RunLog(out, echo=log)
     budget = TimeBudget(opts.time_budget_min)
     epochs = opts.epochs or cfg.epochs
