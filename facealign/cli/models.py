@@ -32,7 +32,7 @@ def _add_promote(sub) -> None:
                        "facealign/models/ and add or update its registry entry (models.json and the README table).")
     q.add_argument("source", help="the ONNX file, e.g. runs/landmarks/best.onnx")
     q.add_argument("--name", required=True, help="registry name (an existing name needs --replace)")
-    q.add_argument("--kind", default="", choices=["", "detector", "landmarks", "temporal"],
+    q.add_argument("--kind", default="", choices=["", "detector", "landmarks", "temporal", "body"],
                    help="expected kind (default: read from the graph)")
     q.add_argument("--description", default="", help="what the model is (required for a new name)")
     q.add_argument("--version", default="", help="default: the registered version + 1, or 1")

@@ -22,7 +22,7 @@ from facealign.runtime.registry import ModelSpec
 from facealign.runtime.session import create_session
 
 # defaults for a new entry of a kind (an existing entry keeps its own)
-DEFAULT_OPTIONS = {"landmarks": {"crop_scale": 1.4}, "detector": {}, "temporal": {}}
+DEFAULT_OPTIONS = {"landmarks": {"crop_scale": 1.4}, "detector": {}, "temporal": {}, "body": {"crop_scale": 1.15}}
 DETECTOR_SIZE = 640  # the detector's default working size (long side)
 
 
@@ -66,6 +66,8 @@ def graph_kind(sess) -> str:
         return "detector"
     if {"landmarks", "scores"} <= outputs:
         return "landmarks"
+    if {"keypoints", "scores"} <= outputs:
+        return "body"
     raise ValueError(f"inputs {inputs}, outputs {sorted(outputs)}: not a detector, landmark or temporal model")
 
 
@@ -110,8 +112,21 @@ def _check_temporal(sess) -> tuple[int, dict]:
     return window, {"past": past, "future": future}
 
 
+def _check_body(sess) -> tuple[int, dict]:
+    shape = sess.get_inputs()[0].shape
+    size = shape[1]
+    if not isinstance(size, int) or shape[2] != size or shape[3] != 3:
+        raise ValueError(f"body input shape {shape}: expected (N, S, S, 3) with a fixed crop side S")
+    x = np.random.default_rng(0).integers(0, 256, (2, size, size, 3), dtype=np.uint8)
+    out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {"input": x})))
+    if out["keypoints"].shape != (2, 14, 2) or out["scores"].shape != (2, 14):
+        raise ValueError(f"body outputs {out['keypoints'].shape}, {out['scores'].shape}: expected (N, 14, 2) and (N, 14)")
+    return size, {}
+
+
 # kind -> check(session) -> (input size, options read from the graph); raises ValueError
-CONTRACTS = {"landmarks": _check_landmarks, "detector": _check_detector, "temporal": _check_temporal}
+CONTRACTS = {"landmarks": _check_landmarks, "detector": _check_detector, "temporal": _check_temporal,
+             "body": _check_body}
 
 
 def check_contract(path: str | Path, kind: str = "") -> tuple[str, int, dict]:
