@@ -61,16 +61,6 @@ class LoadedImage:
     warning: str | None = None
 
 
-@dataclass
-class ImageInfo:
-    """What the header says, without decoding pixels (``width``/``height`` before EXIF orientation)."""
-
-    width: int
-    height: int
-    format: str | None
-    frames: int = 1
-
-
 def max_file_bytes(max_pixels: int = DEFAULT_MAX_PIXELS) -> int:
     """Largest file ``load_image`` opens: 8 bytes per pixel of ``max_pixels`` (at least 64 MiB; 320 MB at the
     default 40 MP), enough for an uncompressed 16-bit RGBA image of that size."""
@@ -92,16 +82,6 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, reduce: bool
     if len(data) == 0:
         raise ImageError("empty file (0 bytes)")
     return _decode(io.BytesIO(data), max_pixels, reduce)
-
-
-def probe_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
-    """Size, format and page count from the header only (the file checks of load_image apply)."""
-    with open_image_file(path, max_pixels) as f:
-        im = _open(f, max_pixels)
-        try:
-            return ImageInfo(im.size[0], im.size[1], im.format, _frame_count(im))
-        finally:
-            im.close()
 
 
 def open_image_file(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> BinaryIO:

@@ -29,9 +29,10 @@ def expand_inputs(
     """Files stay as given (any extension: the loader decides); folders give their images, sorted; globs expand.
 
     Folders are searched through symbolic links to folders too; a folder reached a second time (a link loop, or
-    two links to one folder) is searched once. The folders in ``exclude`` (a job's own output folder, say) and
-    everything under them are never taken from a folder or a glob; a file named explicitly always is. A folder
-    with no images and a glob matching nothing become error items so the batch can report them.
+    two links to one folder) is searched once. What ``exclude`` names (a job's own output folder and everything
+    under it, or its output file), under any spelling, is never taken from a folder or a glob; a file named
+    explicitly always is. A folder with no images and a glob matching nothing become error items so the batch
+    can report them.
     """
     skip = {k for k in (_key(p) for p in exclude) if k is not None}
     items: list[InputItem] = []
@@ -52,7 +53,8 @@ def expand_inputs(
                 add(f, error)
         elif not os.path.lexists(arg) and glob.has_magic(arg):
             # everything matched but folders: a broken link or a FIFO is reported by the loader, not dropped
-            found = sorted(f for f in glob.glob(arg, recursive=True) if not os.path.isdir(f) and not _under(f, skip))
+            found = sorted(f for f in glob.glob(arg, recursive=True)
+                           if not os.path.isdir(f) and _key(f) not in skip and not _under(f, skip))
             if not found:
                 add(arg, "no files match this pattern")
             for f in found:
@@ -109,7 +111,7 @@ def _walk(root: str, recursive: bool, skip: set[tuple[int, int]]) -> Iterable[tu
             if is_dir:
                 if recursive:
                     stack.append(e.path)
-            elif is_image_path(e.name):
+            elif is_image_path(e.name) and not (skip and _key(e.path) in skip):
                 # regular files, and also broken links or special files with an image name: the loader reports
                 # them with a clear error instead of the folder skipping them silently
                 yield e.path, None

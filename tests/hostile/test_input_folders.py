@@ -121,3 +121,12 @@ def test_glob_keeps_odd_matches_for_the_loader(tmp_path):
     (tmp_path / "dir.jpg").mkdir()
     got = sorted(os.path.basename(i.path) for i in expand_inputs([str(tmp_path / "*.jpg")]))
     assert got == ["a.jpg", "gone.jpg", "pipe.jpg"]
+
+
+def test_output_file_is_never_an_input(tmp_path):
+    # `merge photos --out photos/merged.png`, twice: the first run's result is not an input of the second
+    _touch(tmp_path / "a.jpg")
+    _touch(tmp_path / "merged.png")
+    for arg in (str(tmp_path), str(tmp_path / "*.*")):
+        got = [os.path.basename(i.path) for i in expand_inputs([arg], exclude=[tmp_path / "merged.png"])]
+        assert got == ["a.jpg"]
