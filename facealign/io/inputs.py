@@ -133,11 +133,11 @@ def output_name(path: str) -> str:
 def output_names(paths: list[str]) -> dict[str, str]:
     """``output_name`` for each input (names that would still clash get a longer hash)."""
     out = {p: output_name(p) for p in paths}
-    count: dict[str, int] = {}
-    for n in out.values():
-        count[n] = count.get(n, 0) + 1
+    owners: dict[str, set[str]] = {}  # name -> the absolute paths that got it (two spellings of one file share)
     for p, n in out.items():
-        if count[n] > 1:  # same stem and same 32-bit hash: astronomically rare, but names must stay unique
+        owners.setdefault(n, set()).add(os.path.abspath(p))
+    for p, n in out.items():
+        if len(owners[n]) > 1:  # same stem and same 32-bit hash: astronomically rare, but names must stay unique
             out[p] = f"{n}{_path_hash(p, 24)[8:]}"
     return out
 

@@ -72,3 +72,15 @@ def test_names_stay_short_and_readable(tmp_path):
     assert len(n.encode()) < 255 and n.startswith("ä" * 10)
     assert output_name(str(tmp_path / "my photo (1).jpg")).startswith("my_photo__1__")
     assert output_name(str(tmp_path / "..hidden.jpg")).startswith("hidden_")
+
+
+def test_a_rare_name_clash_gets_longer_names(tmp_path, monkeypatch):
+    import facealign.io.inputs as inputs
+
+    a, b = str(tmp_path / "a" / "x.jpg"), str(tmp_path / "b" / "x.jpg")
+    real = inputs._path_hash
+    monkeypatch.setattr(inputs, "_path_hash", lambda p, n: "0" * 8 if n == 8 else real(p, n))  # force a clash
+    names = output_names([a, b, os.path.join(tmp_path, "a", ".", "x.jpg")])
+    assert names[a] != names[b] and len(names[a]) == len("x_") + 24
+    one = output_names([a, os.path.join(tmp_path, "a", ".", "x.jpg")])  # one file, two spellings: no clash
+    assert set(one.values()) == {"x_00000000"}
