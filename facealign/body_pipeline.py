@@ -32,19 +32,22 @@ class BodyAligner:
         faces: the FaceAligner that finds faces (None: built by facealign.pipeline.build_aligner on first use;
             False: no faces, so people come only from given boxes or the whole photo).
         threads: onnxruntime intra-op threads of the body network.
+        tta: average the body network over the crop and its mirror image (twice the network time).
     """
 
-    def __init__(self, model: str | None = None, faces: Any = None, threads: int | None = BODY_THREADS) -> None:
+    def __init__(self, model: str | None = None, faces: Any = None, threads: int | None = BODY_THREADS,
+                 tta: bool = False) -> None:
         self._model_arg = model
         self._faces_arg = faces
         self.threads = threads
+        self.tta = tta
         self._model = None
 
     @property
     def model(self):
         """The body keypoint runtime (facealign.body.onnx_body.ONNXBody), built on first use."""
         if self._model is None:
-            self._model = build_model(self._model_arg, "body", threads=self.threads)
+            self._model = build_model(self._model_arg, "body", threads=self.threads, flip_tta=self.tta)
         return self._model
 
     @property

@@ -41,7 +41,7 @@ def _temporal(spec: ModelSpec, path: Path, **options: Any):
 def _body(spec: ModelSpec, path: Path, **options: Any):
     from facealign.body.onnx_body import ONNXBody
 
-    # options: threads
+    # options: threads, flip_tta
     return ONNXBody(spec.name if path == spec.path else path, **options)
 
 

@@ -33,9 +33,9 @@ BONES = (
 BODY_CROP_SCALE = 1.15
 
 
-def body_crop_transform(box: np.ndarray, size: int, angle: float = 0.0) -> np.ndarray:
+def body_crop_transform(box: np.ndarray, size: int, angle: float = 0.0, scale: float = BODY_CROP_SCALE) -> np.ndarray:
     """2x3 transform from original pixels to the ``size`` x ``size`` network crop of a person box."""
-    return crop_transform(box, size, angle, BODY_CROP_SCALE)
+    return crop_transform(box, size, angle, scale)
 
 
 def joints_box(joints: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

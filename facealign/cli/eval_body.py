@@ -29,6 +29,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--mapping", choices=["fitted", "rule"], default="fitted", help="MediaPipe's neck / head top (docs/body.md)")
     p.add_argument("--out", metavar="DIR", help="write metrics.json, predictions and ced_body.png here")
     p.add_argument("--limit", type=int, default=0, metavar="N", help="only the first N people of each set")
+    p.add_argument("--tta", action="store_true", help="our network also on the mirrored crop, averaged (2x its time)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         opts = BodyEvalOptions(sets=args.sets or ["lsp_val"], model=args.body_model, person=args.person,
                                mediapipe=args.mediapipe, mediapipe_env=args.mediapipe_env, mapping=args.mapping,
-                               out=args.out, limit=args.limit).check()
+                               out=args.out, limit=args.limit, tta=args.tta).check()
         results = evaluate_body(opts, progress=not args.quiet)
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         sys.stderr.write(f"facealign: error: {e}\n")

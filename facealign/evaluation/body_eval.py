@@ -34,6 +34,7 @@ class BodyEvalOptions:
     mapping: str = "fitted"  # MediaPipe's neck / head top: "fitted" or "rule"
     out: str | None = None
     limit: int = 0
+    tta: bool = False  # our network also on the mirrored crop, averaged
 
     def check(self) -> "BodyEvalOptions":
         for s in self.sets:
@@ -62,12 +63,12 @@ def predict_ours(recs: list[BodyRecord], opts: BodyEvalOptions, progress: bool =
 
     from facealign.stages import build_model
 
-    model = build_model(opts.model, "body", threads=1)
+    model = build_model(opts.model, "body", threads=1, flip_tta=opts.tta)
     aligner = None
     if opts.person == "auto":
         from facealign.body_pipeline import BodyAligner
 
-        aligner = BodyAligner(opts.model, threads=1)
+        aligner = BodyAligner(opts.model, threads=1, tta=opts.tta)
     out = np.full((len(recs), len(JOINTS), 2), np.nan)
     spent = 0.0
     for i, r in enumerate(tqdm(recs, desc="body", disable=not progress, leave=False)):
@@ -115,8 +116,9 @@ def evaluate_body(opts: BodyEvalOptions, progress: bool = False, log=print) -> d
             recs = recs[: opts.limit]
         preds = {}
         pred, spent = predict_ours(recs, opts, progress)
-        preds["facealign"] = pred
-        results.setdefault(name, {})["facealign"] = {"ms_per_person": round(1000 * spent / max(len(recs), 1), 2)}
+        ours = "facealign" + (" (flip TTA)" if opts.tta else "")
+        preds[ours] = pred
+        results.setdefault(name, {})[ours] = {"ms_per_person": round(1000 * spent / max(len(recs), 1), 2)}
         if opts.mediapipe:
             from facealign.evaluation.body_peers import run_mediapipe_pose, to_lsp
 
