@@ -69,9 +69,15 @@ class JsonLinesWriter:
     """Writes a fresh JSON-lines file, one ``write`` per complete line: a reader (or a crash) never sees half a
     line. ``close`` makes the file durable (fsync)."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, append: bool = False) -> None:
+        """``append``: continue an existing file after its last complete line (a partial one is cut off)."""
         self.path = Path(path)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        if append and self.path.exists():
+            self._fd = os.open(self.path, os.O_RDWR)
+            os.ftruncate(self._fd, _complete_length(self._fd))
+            os.lseek(self._fd, 0, os.SEEK_END)
+        else:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 
     def write(self, record: dict[str, Any]) -> None:
         os.write(self._fd, json_line(record))
@@ -87,6 +93,18 @@ class JsonLinesWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _complete_length(fd: int, block: int = 1 << 16) -> int:
+    """Bytes of the file up to and including its last newline (read from the end: the file may be long)."""
+    pos = os.fstat(fd).st_size
+    while pos > 0:
+        n = min(block, pos)
+        pos -= n
+        i = os.pread(fd, n, pos).rfind(b"\n")
+        if i >= 0:
+            return pos + i + 1
+    return 0
 
 
 def _read_complete_lines(path: Path) -> dict[str, dict[str, Any]]:

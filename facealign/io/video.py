@@ -260,7 +260,8 @@ class VideoWriter:
     Frames are encoded on a background thread (the caller only queues them) and must all have the size of
     the first one; odd sizes are padded by one pixel (H.264 needs even sizes)."""
 
-    def __init__(self, path: str | os.PathLike, fps: float, crf: int = 23, preset: str = "veryfast", queue_size: int = 8):
+    def __init__(self, path: str | os.PathLike, fps: float, crf: int = 23, preset: str = "veryfast", queue_size: int = 8,
+                 threads: int | None = None):
         av = import_av()
         self._av = av
         self.path = Path(path)
@@ -270,6 +271,7 @@ class VideoWriter:
         self._tmp = Path(tmp)
         self.fps = fps
         self._opts = {"crf": str(crf), "preset": preset}
+        self._threads = threads  # encoder threads (None: FFmpeg's choice; small crop videos need one)
         # faststart puts the index first: players start at once, and a cut-off copy still decodes up to the cut
         self._container = av.open(str(self._tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
         self._stream = None
@@ -288,6 +290,8 @@ class VideoWriter:
         self._stream = self._container.add_stream(codec, rate=rate)
         self._stream.width, self._stream.height = w, h
         self._stream.pix_fmt = "yuv420p"
+        if self._threads:
+            self._stream.codec_context.thread_count = self._threads
         if codec == "libx264":
             self._stream.options = dict(self._opts)
         else:
