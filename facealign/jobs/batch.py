@@ -5,15 +5,19 @@ goes on. Options are checked as a whole first (``OptionsError`` before any image
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from facealign.io.inputs import expand_inputs, output_names
 from facealign.io.results import ResultsWriter
 from facealign.jobs.batch_options import BatchOptions
 from facealign.jobs.engines import get_engine
+from facealign.jobs.output import claim_folder, clear_previous_outputs, is_run_folder
+from facealign.jobs.run_record import check_run_settings
 
 
 @dataclass
@@ -28,6 +32,12 @@ class BatchSummary:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
+# options that change what a batch writes: --resume refuses to continue a run made with other values
+OUTPUT_SETTINGS = ("template", "size", "det_size", "det_threshold", "fast", "landmarks_model", "refine", "verify",
+                   "tta", "fit3d", "camera", "focal", "crops", "overlays", "meshes", "crop_format", "max_pixels")
+OUTPUT_PATTERNS = ["crops/*", "overlays/*", "meshes/*"]  # an earlier run's files, cleared by a fresh run
+
+
 def run_batch(
     inputs: list[str],
     opts: BatchOptions,
@@ -37,25 +47,43 @@ def run_batch(
 ) -> BatchSummary:
     """Process every input; write DIR/results.jsonl (one line per input, in input order), crops and overlays.
 
-    ``inputs`` are files, folders (searched recursively) or globs. The engine (``opts.engine``: local processes
-    or a Ray cluster) does not change the results. Raises ``OptionsError`` before any work for bad options.
+    ``inputs`` are files, folders (searched recursively; the output folder itself never) or globs. The engine
+    (``opts.engine``: local processes or a Ray cluster) does not change the results. Before any input is read:
+    ``OptionsError`` for bad options, ``OutputError`` (an OptionsError) when the output folder cannot be written
+    or another run holds it. A fresh run clears an earlier run's crops and overlays from the folder; a resumed one
+    (``opts.resume``) refuses other output options than the run it continues and redoes inputs whose crops or
+    overlay went missing.
     """
-    from tqdm import tqdm
-
     engine = get_engine(opts.validate())  # OptionsError here, before anything is read or written
     out = Path(opts.out)
-    out.mkdir(parents=True, exist_ok=True)
-    items = expand_inputs(inputs)
+    ours = is_run_folder(out, "results.jsonl")
+    lock = claim_folder(out)
+    try:
+        if not opts.resume:
+            clear_previous_outputs(out, OUTPUT_PATTERNS, ours)
+        settings = {k: getattr(opts, k) for k in OUTPUT_SETTINGS}
+        settings["boxes"] = _digest(opts.boxes)
+        check_run_settings(out, "batch", settings, opts.resume)
+        return _run(engine, expand_inputs(inputs, exclude=[out]), opts, out, progress, on_error)
+    finally:
+        lock.release()
+
+
+def _run(engine, items, opts: BatchOptions, out: Path, progress: bool, on_error) -> BatchSummary:
+    from tqdm import tqdm
+
     summary = BatchSummary()
     t0 = time.perf_counter()
+    # names come from the whole input list, so a resumed run names its crops as the uninterrupted run would
+    names = output_names([i.path for i in items])
     with ResultsWriter(out / "results.jsonl", resume=opts.resume) as writer:
-        todo = [i for i in items if i.path not in writer.done]
+        earlier = bool(writer.records)
+        todo = [i for i in items if not _done(writer.done.get(i.path), names[i.path], opts, out)]
         summary.skipped = len(items) - len(todo)
         bar = tqdm(total=len(todo), unit="img", disable=not progress, dynamic_ncols=True, desc="align")
+        records = engine.records(todo, opts, names)
         try:
-            # names come from the whole input list, so a resumed run names its crops as the uninterrupted run would
-            names = output_names([i.path for i in items])
-            for rec in engine.records(todo, opts, names):
+            for rec in records:
                 writer.write(rec)
                 summary.images += 1
                 summary.faces += len(rec["faces"])
@@ -67,8 +95,30 @@ def run_batch(
                 bar.update(1)
                 bar.set_postfix(faces=summary.faces, errors=summary.failed, refresh=False)
         finally:
+            records.close()  # an interrupt or error stops the engine's workers now, not when the frame is freed
             bar.close()
-        if summary.skipped:  # a resumed run appended after the earlier lines: restore input order
+        if earlier:  # a resumed run appended after the earlier lines: one line per input, in input order
             writer.reorder([i.path for i in items])
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _done(rec: dict[str, Any] | None, name: str, opts: BatchOptions, out: Path) -> bool:
+    """An earlier record counts as done only while every file it points to is still there."""
+    if rec is None:
+        return False
+    if opts.overlays and not (out / "overlays" / f"{name}.jpg").is_file():
+        return False
+    for i, f in enumerate(rec.get("faces") or []):
+        crop = f.get("crop")
+        if opts.crops and (not isinstance(crop, str) or not (out / crop).is_file()):
+            return False
+        if opts.meshes and "landmarks3d" in f and not (out / "meshes" / f"{name}_{i}.obj").is_file():
+            return False
+    return True
+
+
+def _digest(boxes: Any) -> str | None:
+    if boxes is None:
+        return None
+    return hashlib.sha1(json.dumps(boxes, sort_keys=True).encode("utf-8", "backslashreplace")).hexdigest()
