@@ -1,9 +1,11 @@
 """Stand-in models for worker processes and Ray actors (they cannot see a test's monkeypatching).
 
-Used through facealign.jobs.batch_options.BatchOptions.extra["aligner_factory"] = "worker_fakes:fake_aligner" (tests/ must be importable in
-the workers: spawn copies sys.path; Ray workers get PYTHONPATH).
+Used through BatchOptions.extra["aligner_factory"] = "worker_fakes:fake_aligner" (facealign.jobs.batch_options;
+tests/ must be importable in the workers: spawn copies sys.path; Ray workers get PYTHONPATH).
 """
 from __future__ import annotations
+
+import os
 
 from helpers import BrightSquareDetector, MeanShapeLandmarks
 
@@ -12,3 +14,37 @@ from facealign.pipeline import FaceAligner
 
 def fake_aligner(opts) -> FaceAligner:
     return FaceAligner(BrightSquareDetector(), False if opts.fast else MeanShapeLandmarks(), threads=opts.threads)
+
+
+class _Dying(BrightSquareDetector):
+    """Dies as the kernel's OOM killer would kill it (SIGKILL) on an image 77 pixels wide."""
+
+    def detect(self, image):
+        if image.shape[1] == 77:
+            import os
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().detect(image)
+
+
+class _Slow(BrightSquareDetector):
+    def detect(self, image):
+        import time
+
+        time.sleep(0.3)
+        return super().detect(image)
+
+
+def dying_aligner(opts) -> FaceAligner:
+    return FaceAligner(_Dying(), MeanShapeLandmarks(), threads=opts.threads)
+
+
+def slow_aligner(opts) -> FaceAligner:
+    return FaceAligner(_Slow(), MeanShapeLandmarks(), threads=opts.threads)
+
+
+def video_aligner(opts) -> FaceAligner:
+    from video_helpers import SquareLandmarks
+
+    return FaceAligner(_Slow() if os.environ.get("SLOW") else BrightSquareDetector(), SquareLandmarks())

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+from typing import Iterator
 
 from facealign.alignment.templates import TEMPLATES
 from facealign.io.inputs import printable
@@ -29,6 +32,24 @@ def positive_float(text: str) -> float:
     if not v > 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {v}")
     return v
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends the command as Ctrl-C does (outputs finished and kept, workers stopped, exit status 130)
+    instead of killing it mid-write."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def add_batch_options(p: argparse.ArgumentParser) -> None:
@@ -101,7 +122,8 @@ def run_and_report(args: argparse.Namespace, fit3d: bool) -> int:
 
     try:
         opts = options_from_args(args, fit3d)
-        summary = run_batch(args.inputs, opts, progress=not args.quiet, on_error=on_error)
+        with terminate_as_interrupt():
+            summary = run_batch(args.inputs, opts, progress=not args.quiet, on_error=on_error)
     except OptionsError as e:
         sys.stderr.write(f"facealign: error: {e}\n")
         return 2
