@@ -11,7 +11,7 @@ import sys
 
 from facealign.alignment.templates import TEMPLATES
 from facealign.io.inputs import printable
-from facealign.cli.common import positive_float, positive_int
+from facealign.cli.common import positive_float, positive_int, terminate_as_interrupt
 from facealign.jobs.options import OptionsError
 from facealign.jobs.video import TEMPORAL_MODES, VideoOptions, run_video
 
@@ -42,6 +42,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--threads", type=positive_int, default=1,
                    help="onnxruntime threads per model and OpenCV threads (default 1: the models are small and the "
                    "other core decodes and encodes video)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in DIR (same options) after the last frame in landmarks.jsonl")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary (errors still print)")
     p.set_defaults(func=run)
 
@@ -53,6 +55,7 @@ def options_from_args(args: argparse.Namespace) -> VideoOptions:
         max_lost=args.max_lost, crops=args.crops, template=args.template, size=args.size, fit3d=args.fit3d,
         overlay=not args.no_overlay, det_size=args.det_size, det_threshold=args.det_threshold, refine=args.refine,
         landmarks_model=args.landmarks_model, max_frames=args.max_frames, fps=args.fps, threads=args.threads,
+        resume=args.resume,
     ).validate()
 
 
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"facealign: error: {printable(message)}\n")
 
     try:
-        summary = run_video(options_from_args(args), progress=not args.quiet, on_error=on_error)
+        with terminate_as_interrupt():
+            summary = run_video(options_from_args(args), progress=not args.quiet, on_error=on_error)
     except OptionsError as e:
         on_error(str(e))
         return 2

@@ -6,6 +6,7 @@ before it are written and ``VideoSummary.error`` says what happened.
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ class VideoOptions:
     refine: bool = False
     landmarks_model: str | None = None
     max_frames: int | None = None  # stop after this many frames
+    resume: bool = False  # continue an interrupted run in ``out`` (same options) after its last complete frame
     fps: float = 25.0  # frame rate of a folder of frames
     threads: int = 1  # onnxruntime threads per model and OpenCV threads
     extra: dict[str, Any] = field(default_factory=dict)  # "aligner_factory": "module:function" (tests)
@@ -95,85 +97,162 @@ def frame_record(index: int, t: float, faces: list, fit3d: bool) -> dict[str, An
     return {"frame": index, "time": round(t, 4), "faces": out}
 
 
+# options that change what a video run writes: --resume refuses to continue a run made with other values
+OUTPUT_SETTINGS = ("temporal", "key_interval", "max_lost", "crops", "template", "size", "fit3d", "overlay", "det_size",
+                   "det_threshold", "refine", "landmarks_model", "fps")
+OUTPUT_PATTERNS = ["overlay.mp4", "crops/track_*.mp4"]  # an earlier run's videos, cleared by a fresh run
+
+
 def run_video(
     opts: VideoOptions, *, progress: bool = True, on_error: Callable[[str], None] | None = None
 ) -> VideoSummary:
     """Track the faces of ``opts.input`` and write the outputs under ``opts.out``.
 
-    Raises ``OptionsError`` for bad options, ``VideoError`` when the input cannot be opened and
-    ``FileNotFoundError`` when a model file is missing, all before any output is written. ``on_error`` gets
-    errors met while finishing the outputs; the input's damage is in the summary's ``error``.
+    Raises, before any output is written: ``OptionsError`` for bad options (``OutputError`` when the output folder
+    cannot be written or another run holds it), ``VideoError`` when the input cannot be opened,
+    ``FileNotFoundError`` when a model file is missing. ``on_error`` gets errors met while writing the outputs;
+    the input's damage is in the summary's ``error``. On an error or an interrupt (KeyboardInterrupt, re-raised)
+    every output written so far is finished and kept: landmarks.jsonl holds complete lines, the videos play up
+    to the last frame written, and ``opts.resume`` continues from there.
+
+    A resumed run re-draws the overlay and crops of the frames already in landmarks.jsonl from their lines, then
+    tracks the rest with fresh tracks (their ids continue after the earlier ones).
     """
+    from facealign.io.video import open_frames
+    from facealign.jobs.output import claim_folder, clear_previous_outputs, is_run_folder
+    from facealign.jobs.run_record import check_run_settings
+
+    opts.validate()
+    out = Path(opts.out)
+    ours = is_run_folder(out, "landmarks.jsonl")
+    lock = claim_folder(out)
+    try:
+        if not opts.resume:
+            clear_previous_outputs(out, OUTPUT_PATTERNS, ours)
+        settings = {k: getattr(opts, k) for k in OUTPUT_SETTINGS}
+        settings["input"] = os.path.abspath(opts.input)
+        check_run_settings(out, "video", settings, opts.resume)
+        earlier = _earlier_frames(out / "landmarks.jsonl") if opts.resume else {}
+        src = open_frames(opts.input, max_frames=opts.max_frames, fps=opts.fps)
+        try:
+            return _track(opts, out, src, earlier, progress, on_error)
+        finally:
+            src.close()
+    finally:
+        lock.release()
+
+
+def _track(opts: VideoOptions, out: Path, src, earlier: dict[int, dict], progress: bool, on_error) -> VideoSummary:
     import cv2
     from tqdm import tqdm
 
-    from facealign.io.video import VideoError, VideoWriter, open_frames
+    from facealign.io.draw import draw_faces
+    from facealign.io.video import VideoError, VideoWriter
     from facealign.jobs.video_crops import CropVideos
     from facealign.temporal.run import track_frames
 
-    opts.validate()
     # small per-frame warps and drawings: OpenCV's thread pool costs more than it gives while the other core
     # decodes and encodes (measured: +15% frames/s single-threaded); process-wide, fine for a command
     cv2.setNumThreads(opts.threads)
-    out = Path(opts.out)
-    src = open_frames(opts.input, max_frames=opts.max_frames, fps=opts.fps)
+    last = max(earlier, default=-1)
+    offset = 1 + max((f["track"] for r in earlier.values() for f in r["faces"]), default=-1)
     try:
         fa = video_aligner(opts)
         fa.detector, fa.landmark_model  # load the models now: a missing file fails here, not mid-video
-        frames_iter = track_frames(fa, src, temporal=opts.temporal, key_interval=opts.key_interval,
-                                   max_lost=opts.max_lost, fps=src.fps)
     except (KeyError, ValueError) as e:
-        src.close()
         raise OptionsError(str(e)) from None
-    except BaseException:
-        src.close()
-        raise
-    out.mkdir(parents=True, exist_ok=True)
-    overlay = VideoWriter(out / "overlay.mp4", src.fps) if opts.overlay else None
-    crops = CropVideos(out, src.fps, opts.template, opts.size) if opts.crops else None
     summary = VideoSummary(landmarks=str(out / "landmarks.jsonl"))
-    jsonl = JsonLinesWriter(out / "landmarks.jsonl")
+    overlay = VideoWriter(out / "overlay.mp4", src.fps) if opts.overlay else None
+    crops = CropVideos(out, src.fps, opts.template, opts.size, end_after=opts.max_lost + 16) if opts.crops else None
+    jsonl = JsonLinesWriter(out / "landmarks.jsonl", append=bool(earlier))
     bar = tqdm(total=src.frame_count, unit="frame", disable=not progress, dynamic_ncols=True, desc="video")
     tracks: set[int] = set()
+
+    def emit(frame, faces) -> None:
+        if overlay is not None:
+            overlay.write(draw_faces(frame.image, faces), copy=False)
+        if crops is not None:
+            crops.write(frame, faces)
+        summary.frames += 1
+        summary.faces += len(faces)
+        tracks.update(f.track for f in faces)
+        bar.update(1)
+
+    def replayed_then_rest():
+        """Frames already in landmarks.jsonl are re-drawn from their lines; the others go on to the tracker."""
+        for frame in src:
+            if frame.index > last:
+                yield frame
+            elif frame.index in earlier:
+                emit(frame, [_face(f) for f in earlier[frame.index]["faces"]])
+            else:
+                bar.update(1)
+
     t0 = time.perf_counter()
-    ok = False
+    finished = False
     try:
-        for tf in frames_iter:
+        for tf in track_frames(fa, replayed_then_rest(), temporal=opts.temporal, key_interval=opts.key_interval,
+                               max_lost=opts.max_lost, fps=src.fps):
             faces = tf.faces
+            for f in faces:
+                f.track += offset
             if opts.fit3d and faces:
                 fa.fit3d(tf.image, faces)
             jsonl.write(frame_record(tf.index, tf.time, faces, opts.fit3d))
-            if overlay is not None:
-                from facealign.io.draw import draw_faces
-
-                overlay.write(draw_faces(tf.image, faces), copy=False)
-            if crops is not None:
-                crops.write(tf, faces)
-            summary.frames += 1
-            summary.faces += len(faces)
-            tracks.update(f.track for f in faces)
-            bar.update(1)
-        ok = True
-    except FileNotFoundError as e:  # a model file is missing: nothing useful can be done
-        if on_error:
-            on_error(str(e))
+            emit(tf, faces)
+        finished = True
+    except FileNotFoundError as e:  # a model file went missing: what was written stays
         src.error = src.error or str(e)
-        ok = True
+    except (OSError, VideoError) as e:  # an output could not be written (disk full, say): what was written stays
+        src.error = src.error or f"{out}: cannot write the outputs ({getattr(e, 'strerror', None) or e})"
     finally:
         bar.close()
         jsonl.close()
-        writers = ([overlay] if overlay is not None else []) + (list(crops.writers.values()) if crops else [])
-        for w in writers:
-            if ok:
-                try:
-                    w.close()
-                except VideoError as e:
-                    if on_error:
-                        on_error(str(e))
-                    src.error = src.error or str(e)
-            else:
-                w.abort()
+        errors = _finish(overlay, crops, complete=finished)
+        for message in errors:
+            if on_error:
+                on_error(message)
+        src.error = src.error or (errors[0] if errors else None)
     summary.seconds = time.perf_counter() - t0
     summary.tracks = len(tracks)
     summary.error = src.error
     return summary
+
+
+def _finish(overlay, crops, complete: bool) -> list[str]:
+    """Close the video outputs (every track when ``complete``; after an error or interrupt only the encoders that
+    are open: their files play up to the last frame written). Returns the errors."""
+    from facealign.io.video import VideoError
+
+    errors: list[str] = []
+    if overlay is not None:
+        try:
+            overlay.close()
+        except VideoError as e:
+            errors.append(str(e))
+    if crops is not None:
+        crops.close() if complete else crops.stop()
+        errors += crops.errors
+    return errors
+
+
+def _earlier_frames(path: Path) -> dict[int, dict]:
+    """The complete lines of an earlier run's landmarks.jsonl, by frame index."""
+    from facealign.io.results import read_results
+
+    if not path.is_file():
+        return {}
+    try:
+        return {int(r["frame"]): r for r in read_results(path)}
+    except (ValueError, KeyError, TypeError) as e:
+        raise OptionsError(f"--resume: {path} is damaged ({e}); start over without --resume") from None
+
+
+def _face(r: dict):
+    """A Face from its landmarks.jsonl object (enough to draw it and crop it again)."""
+    import numpy as np
+
+    from facealign.types import Face
+
+    return Face(box=np.asarray(r["box"], float), score=float(r["score"]), landmarks=np.asarray(r["landmarks"], float),
+                landmarks5=np.asarray(r["landmarks5"], float), track=int(r["track"]))
