@@ -20,6 +20,7 @@ import numpy as np
 from facealign.io.images import DEFAULT_MAX_PIXELS
 from facealign.jobs.aligner import make_aligner
 from facealign.jobs.options import OptionsError, check_choice, check_int
+from facealign.jobs.output import claim_file
 
 OUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 MAX_MERGE_SIZE = 1024  # the composites are size^2 per picture; larger is a typo, not a face
@@ -45,8 +46,17 @@ def fuse_mean(inputs: Iterator[AlignedInput], opts: "MergeOptions"):
         return fusion.result() if fusion.count else None
 
 
-# method name -> function(aligned inputs, options) -> a result with ``count`` and ``outputs()`` (None: none merged)
-METHODS: dict[str, Callable[[Iterator[AlignedInput], "MergeOptions"], Any]] = {"mean": fuse_mean}
+@dataclass(frozen=True)
+class MergeMethod:
+    """A fusion method of the merge job: ``fuse(aligned inputs, options)`` returns a result with ``count`` and
+    ``outputs()`` (suffix -> picture), or None when nothing was merged; ``outputs`` names those suffixes up front
+    ("": FILE itself), so the job can refuse an --out that would overwrite an input before it starts."""
+
+    fuse: Callable[[Iterator[AlignedInput], "MergeOptions"], Any]
+    outputs: tuple[str, ...]
+
+
+METHODS: dict[str, MergeMethod] = {"mean": MergeMethod(fuse_mean, ("", "_median", "_sheet"))}
 
 
 @dataclass
@@ -72,10 +82,10 @@ class MergeOptions:
         check_int("max_pixels", self.max_pixels, 1, optional=False)
         return self
 
-    def output_paths(self, result) -> dict[str, Path]:
-        """Suffix -> file of each picture of ``result``, and "json" -> the report."""
+    def output_paths(self) -> dict[str, Path]:
+        """Suffix -> file of each picture the method writes, and "json" -> the report."""
         out = Path(self.out)
-        paths = {k: out.with_name(out.stem + k + out.suffix) for k in result.outputs()}
+        paths = {k: out.with_name(out.stem + k + out.suffix) for k in METHODS[self.method].outputs}
         paths["json"] = out.with_suffix(".json")
         return paths
 
@@ -105,21 +115,31 @@ def run_merge(
 ) -> MergeSummary:
     """Merge the main faces of ``inputs`` (files, folders, globs) into ``opts.out`` and its companions.
 
-    Raises ``OptionsError`` for bad options (also when ``out`` is one of the inputs) before any photo is read.
-    With no face merged nothing is written (``summary.merged == 0``).
+    Raises ``OptionsError`` before any photo is read for bad options, when ``out`` (or a companion: FILE_*, FILE
+    .json) is one of the inputs, and (``OutputError``) when ``out`` cannot be written or another merge is writing
+    it. With no face merged nothing is written (``summary.merged == 0``).
     """
-    from tqdm import tqdm
-
-    from facealign.io.atomic import write_bytes_atomic, write_image_atomic
-    from facealign.io.images import ImageError, load_image
     from facealign.io.inputs import expand_inputs
 
     opts.validate()
     items = expand_inputs(inputs)
-    out_real = os.path.realpath(opts.out)
-    if any(os.path.realpath(i.path) == out_real for i in items):
-        raise OptionsError(f"--out {opts.out} is one of the inputs; it would be overwritten")
-    Path(opts.out).parent.mkdir(parents=True, exist_ok=True)
+    written = {os.path.realpath(p) for p in opts.output_paths().values()}
+    clash = next((i.path for i in items if os.path.realpath(i.path) in written), None)
+    if clash is not None:
+        raise OptionsError(f"--out {opts.out} would overwrite the input {clash}; choose another name")
+    lock = claim_file(opts.out)
+    try:
+        return _merge(items, opts, progress, on_error)
+    finally:
+        lock.release()
+
+
+def _merge(items, opts: MergeOptions, progress: bool, on_error) -> MergeSummary:
+    from tqdm import tqdm
+
+    from facealign.io.atomic import write_bytes_atomic, write_image_atomic
+    from facealign.io.images import ImageError, load_image
+
     summary = MergeSummary()
     fa = merge_aligner(opts)
 
@@ -150,11 +170,11 @@ def run_merge(
             if found is not None:
                 yield found
 
-    result = METHODS[opts.method](aligned_inputs(), opts)
+    result = METHODS[opts.method].fuse(aligned_inputs(), opts)
     if result is None:
         return summary
     summary.merged = result.count
-    paths = opts.output_paths(result)
+    paths = opts.output_paths()
     for suffix, image in result.outputs().items():
         write_image_atomic(paths[suffix], image)
         summary.written.append(str(paths[suffix]))

@@ -6,6 +6,7 @@ sheet are made at the end, a slice of pixels at a time.
 """
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 
@@ -69,20 +70,22 @@ class MeanFusion:
             count=self.count,
         )
 
-    def _records(self) -> np.ndarray:
-        s = self.size
-        return np.memmap(self._spool, dtype=np.uint8, mode="r", shape=(self.count, s * s * 4))
-
     def _median(self) -> np.ndarray:
-        """Per-pixel, per-channel median of the valid values (mean of the two middle ones for an even count)."""
+        """Per-pixel, per-channel median of the valid values (mean of the two middle ones for an even count).
+
+        Read back with pread, a slice of pixels of every crop at a time (a memory map would count the whole
+        spool as resident memory)."""
         s, n = self.size, self.count
-        rec = self._records()
+        fd, rec = self._spool.fileno(), 4 * s * s
         out = np.zeros(s * s * 3, np.float32)
         step = max(1, MEDIAN_CHUNK_BYTES // (n * 3 * 4))
         for p0 in range(0, s * s, step):
             p1 = min(s * s, p0 + step)
-            vals = rec[:, 3 * p0 : 3 * p1].reshape(n, p1 - p0, 3).astype(np.float32)
-            valid = rec[:, 3 * s * s + p0 : 3 * s * s + p1].astype(bool)
+            vals = np.empty((n, p1 - p0, 3), np.float32)
+            valid = np.empty((n, p1 - p0), bool)
+            for i in range(n):
+                vals[i] = np.frombuffer(os.pread(fd, 3 * (p1 - p0), i * rec + 3 * p0), np.uint8).reshape(-1, 3)
+                valid[i] = np.frombuffer(os.pread(fd, p1 - p0, i * rec + 3 * s * s + p0), np.uint8) > 0
             vals[~valid] = np.nan
             vals.sort(axis=0)  # NaNs sort last
             k = valid.sum(0)[:, None].repeat(3, 1)
@@ -92,8 +95,7 @@ class MeanFusion:
         return out.reshape(s, s, 3)
 
     def _sheet(self) -> np.ndarray:
-        s, rec = self.size, self._records()
-        return contact_sheet([rec[i, : s * s * 3].reshape(s, s, 3) for i in range(self.count)])
+        return contact_sheet(_SpooledCrops(self._spool.fileno(), self.size, self.count))
 
     def close(self) -> None:
         self._spool.close()
@@ -103,6 +105,20 @@ class MeanFusion:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class _SpooledCrops:
+    """The spooled crops as a read-only sequence, each read from disk when asked for."""
+
+    def __init__(self, fd: int, size: int, count: int) -> None:
+        self.fd, self.size, self.count = fd, size, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        s = self.size
+        return np.frombuffer(os.pread(self.fd, 3 * s * s, i * 4 * s * s), np.uint8).reshape(s, s, 3)
 
 
 def merge_crops(crops: list[np.ndarray], masks: list[np.ndarray] | None = None) -> MergedFace:
