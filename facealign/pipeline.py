@@ -156,6 +156,8 @@ class FaceAligner:
         """Faces for given boxes (N, 4) in the tight-68-point convention, skipping detection; same order."""
         image = _check_image(image)
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        if not np.isfinite(boxes).all() or (boxes[:, 2:] <= boxes[:, :2]).any():
+            raise ValueError("boxes must be finite [x1, y1, x2, y2] with x2 > x1 and y2 > y1")
         faces = [Face(box=b.copy(), score=1.0) for b in boxes]
         if len(faces) and self.landmark_model is not None:
             self._landmarks_into(image, faces, boxes, angles)
@@ -167,6 +169,8 @@ class FaceAligner:
         """Warp each face into the template frame; returns crops with their 2x3 transforms and inverses."""
         image = _check_image(image)
         size = int(size or get_template(template).default_size)
+        if not 1 <= size <= 8192:
+            raise ValueError(f"crop size must be 1..8192 pixels, got {size}")
         out = []
         for f in faces:
             m = fit_template(template, size, landmarks68=f.landmarks, landmarks5=f.landmarks5)

@@ -61,10 +61,7 @@ class ImageJob:
         if o.boxes is not None:
             if path not in o.boxes:
                 raise InputError("no boxes for this image in the --boxes file")
-            try:
-                boxes = np.asarray(o.boxes[path], dtype=np.float64).reshape(-1, 4) / k
-            except (ValueError, TypeError):
-                raise InputError("boxes in the --boxes file are not [[x1, y1, x2, y2], ...]") from None
+            boxes = given_boxes(o.boxes[path], img.width, img.height) / k
             faces = fa.landmarks_for_boxes(pix, boxes)
         else:
             faces = fa.detect(pix)
@@ -102,6 +99,34 @@ class ImageJob:
                     overlay = draw_fit(overlay, faces[i].fit, v, tris, scale=k)
             write_image_atomic(self.out / "overlays" / f"{name}.jpg", overlay, jpeg_quality=90)
         return records
+
+
+MAX_BOX_SCALE = 4.0  # a given box may reach this many image sides across (a face cut by the photo's edge)
+MIN_BOX_SIDE = 2.0  # pixels: a smaller box holds no face the landmark network could place points in
+
+
+def given_boxes(value: Any, width: int, height: int) -> np.ndarray:
+    """The (N, 4) boxes of one image from the --boxes file, checked against the image (``InputError`` naming the
+    first bad box): finite numbers, x2 > x1 and y2 > y1, at least MIN_BOX_SIDE pixels, overlapping the image,
+    at most MAX_BOX_SCALE image sides across. Never a face from a box that holds none."""
+    try:
+        boxes = np.asarray(value, dtype=np.float64).reshape(-1, 4)
+    except (ValueError, TypeError):
+        raise InputError("boxes in the --boxes file are not [[x1, y1, x2, y2], ...]") from None
+    side = max(width, height)
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
+        what = f"--boxes box {i} [{x1:g}, {y1:g}, {x2:g}, {y2:g}]"
+        if not np.isfinite([x1, y1, x2, y2]).all():
+            raise InputError(f"{what}: not a finite number")
+        if x2 <= x1 or y2 <= y1:
+            raise InputError(f"{what}: inverted or empty (needs x2 > x1 and y2 > y1)")
+        if min(x2 - x1, y2 - y1) < MIN_BOX_SIDE:
+            raise InputError(f"{what}: smaller than {MIN_BOX_SIDE:g} pixels")
+        if x2 <= 0 or y2 <= 0 or x1 >= width or y1 >= height:
+            raise InputError(f"{what}: outside the {width}x{height} image")
+        if max(x2 - x1, y2 - y1) > MAX_BOX_SCALE * side:
+            raise InputError(f"{what}: more than {MAX_BOX_SCALE:g} times the image's size")
+    return boxes
 
 
 def error_record(path: str, message: str) -> dict[str, Any]:
