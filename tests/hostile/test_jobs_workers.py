@@ -12,17 +12,17 @@ from facealign.io.results import read_results
 
 
 def test_a_killed_worker_fails_its_input_and_the_batch_finishes(tmp_path):
-    src = photos(tmp_path / "in", 6, odd=2)  # p02.png kills the worker that reads it
+    src = photos(tmp_path / "in", 16, odd=2)  # p02.png kills the worker that reads it
     out = tmp_path / "out"
     p = start_cli(["align", src, "--out", out, "-q", "--jobs", "2"], factory="worker_fakes:dying_aligner")
     _, err = p.communicate(timeout=60)
     assert p.returncode == 1, err.decode()
     recs = read_results(out / "results.jsonl")
-    assert [r["image"].rsplit("/", 1)[-1] for r in recs] == [f"p0{i}.png" for i in range(6)]
+    assert [r["image"].rsplit("/", 1)[-1] for r in recs] == [f"p{i:02d}.png" for i in range(16)]
     bad = recs[2]
     assert "worker process killed by SIGKILL" in bad["error"]
     assert all(r["error"] is None and r["faces"] for i, r in enumerate(recs) if i != 2)
-    assert b"Traceback" not in err and b"1 of 6 inputs failed" in err
+    assert b"Traceback" not in err and b"1 of 16 inputs failed" in err
 
 
 def _interrupt(tmp_path, sig: int) -> None:

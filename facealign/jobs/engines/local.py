@@ -103,7 +103,11 @@ class _Pool:
                 # feed: inputs in flight plus results waiting for their turn stay within the window
                 while fatal is None:
                     w = min(self.workers, key=lambda w: len(w.queued))
-                    if len(w.queued) >= PER_WORKER or len(by_index) + len(results) >= PER_WORKER * self.jobs:
+                    if len(w.queued) >= PER_WORKER:
+                        break
+                    # inputs given back by a dead worker go first, whatever the window: one of them may be the
+                    # next to yield, which the results waiting behind it would otherwise block forever
+                    if not retry and len(by_index) + len(results) >= PER_WORKER * self.jobs:
                         break
                     nxt_item = retry.popleft() if retry else next(source, None)
                     if nxt_item is None:
