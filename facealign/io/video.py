@@ -239,6 +239,9 @@ def open_frames(path: str | os.PathLike, max_frames: int | None = None, fps: flo
         raise VideoError(f"{printable(str(p))}: no such file or folder")
     if p.is_dir():
         return FolderSource(p, max_frames, fps or DEFAULT_FOLDER_FPS, max_pixels)
+    if not p.is_file():  # a FIFO or a device (/dev/zero) has no size and no end: never opened
+        raise VideoError(f"{printable(str(p))}: not a regular file (a named pipe, device or socket);"
+                         " videos are read from regular files only")
     if p.stat().st_size == 0:
         raise VideoError(f"{printable(str(p))}: empty file (0 bytes)")
     return VideoFileSource(p, max_frames)

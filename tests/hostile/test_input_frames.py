@@ -59,3 +59,15 @@ def test_unreadable_frame_names_are_escaped(tmp_path):
     src = open_frames(folder)
     assert len(list(src)) == 1
     assert "\n" not in src.error and "x\\nfacealign: error: forged.jpg (not an image" in src.error
+
+
+def test_special_files_are_not_videos(tmp_path):
+    import pytest
+
+    from facealign.io.video import VideoError, open_frames
+
+    os.mkfifo(tmp_path / "clip.mp4")
+    (tmp_path / "zero.mp4").symlink_to("/dev/zero")
+    for p in (tmp_path / "clip.mp4", tmp_path / "zero.mp4"):
+        with pytest.raises(VideoError, match="not a regular file"):
+            open_frames(p)
