@@ -5,7 +5,7 @@ Layers, top to bottom (docs/design.md):
 
     cli
     jobs  evaluation  training
-    pipeline  stages  (and the package's public API, facealign/__init__.py)
+    pipeline  body_pipeline  stages  (and the package's public API, facealign/__init__.py)
     detection  landmarks  temporal  face3d  body  merge          (the stages)
     runtime  alignment  io  data
     types  paths  samples
@@ -26,7 +26,8 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / "facealign"
 LAYERS: dict[str, int] = {
     "cli": 5,
     "jobs": 4, "evaluation": 4, "training": 4,
-    "pipeline": 3, "stages": 3, "": 3,  # "": facealign/__init__.py, the public API over the pipeline
+    "pipeline": 3, "body_pipeline": 3, "stages": 3,  # FaceAligner; BodyAligner beside it; build_model
+    "": 3,  # facealign/__init__.py, the public API over the pipeline
     "detection": 2, "landmarks": 2, "temporal": 2, "face3d": 2, "body": 2, "merge": 2,
     "runtime": 1, "alignment": 1, "io": 1, "data": 1,
     "types": 0, "paths": 0, "samples": 0,
