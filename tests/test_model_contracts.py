@@ -101,4 +101,22 @@ def _temporal_contract(spec):
     assert np.abs(out - lm[:, model.past]).max() < 0.3 * 80  # bounded correction of the current frame
 
 
-CONTRACTS = {"landmarks": _landmarks_contract, "detector": _detector_contract, "temporal": _temporal_contract}
+def _body_contract(spec):
+    from facealign.alignment.body_points import body_crop_transform
+
+    model = build_model(spec.name, "body", threads=1)
+    assert model.size == spec.input_size and model.crop_scale == spec.options["crop_scale"]
+    img, _ = _face_image()
+    boxes = np.array([[120.0, 40.0, 330.0, 511.0], [0.0, 0.0, img.shape[1] - 1.0, img.shape[0] - 1.0]])
+    crops, mats = model.crops(img, boxes, np.array([0.0, 10.0]))
+    assert crops.shape == (2, spec.input_size, spec.input_size, 3) and crops.dtype == np.uint8
+    np.testing.assert_allclose(mats[1], body_crop_transform(boxes[1], spec.input_size, 10.0, spec.options["crop_scale"]))
+    kp, sc = model.predict(img, boxes)
+    assert kp.shape == (2, 14, 2) and sc.shape == (2, 14)
+    assert np.isfinite(kp).all() and ((sc >= 0) & (sc <= 1)).all()
+    kp2, sc2 = model.predict(img, boxes)
+    assert np.array_equal(kp, kp2) and np.array_equal(sc, sc2)  # deterministic
+
+
+CONTRACTS = {"landmarks": _landmarks_contract, "detector": _detector_contract, "temporal": _temporal_contract,
+             "body": _body_contract}
