@@ -23,6 +23,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--template", default="mean68", choices=sorted(TEMPLATES))
     p.add_argument("--size", type=int, default=256, help="composite size in pixels (default 256)")
     p.add_argument("--method", default="mean", choices=sorted(METHODS), help="fusion method (default mean)")
+    p.add_argument("--pose", metavar="YAW,PITCH,ROLL", help="--method 3d: pose of the rendered face in degrees"
+                   " (default frontal)")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=run)
 
@@ -34,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
         tqdm.write(f"facealign: error: {printable(path)}: {printable(message)}", file=sys.stderr)
 
     try:
-        opts = MergeOptions(out=args.out, template=args.template, size=args.size, method=args.method).validate()
+        opts = MergeOptions(out=args.out, template=args.template, size=args.size, method=args.method,
+                            pose=args.pose).validate()
         summary = run_merge(args.inputs, opts, progress=not args.quiet, on_error=on_error)
     except OptionsError as e:
         sys.stderr.write(f"facealign: error: {e}\n")

@@ -17,8 +17,9 @@ from facealign.io.atomic import write_bytes_atomic
 
 
 def write_textured_obj(path: str | Path, vertices: np.ndarray, uv: np.ndarray, triangles: np.ndarray,
-                       texture: np.ndarray) -> dict[str, Path]:
-    """Write ``path`` (.obj), the .mtl and .png beside it (same stem); returns {"obj", "mtl", "texture"} paths.
+                       texture: np.ndarray, texture_name: str | None = None) -> dict[str, Path]:
+    """Write ``path`` (.obj), the .mtl beside it (same stem) and the texture (``texture_name``, default the
+    stem + .png); returns {"obj", "mtl", "texture"} paths.
 
     ``uv`` (V, 2) in [0, 1] with y down (image rows), one per vertex; ``texture`` uint8 BGR."""
     path = Path(path)
@@ -31,7 +32,10 @@ def write_textured_obj(path: str | Path, vertices: np.ndarray, uv: np.ndarray, t
         raise ValueError("need one texture coordinate per vertex")
     if len(f) and (f.min() < 0 or f.max() >= len(v)):
         raise ValueError("triangle index out of range")
-    mtl, png = path.with_suffix(".mtl"), path.with_suffix(".png")
+    mtl = path.with_suffix(".mtl")
+    png = path.with_name(texture_name) if texture_name else path.with_suffix(".png")
+    if png.suffix.lower() != ".png":
+        raise ValueError(f"the texture is written as .png, not {png.name!r}")
     lines = ["# facealign unified face (ICT-FaceKit topology, decimated; MIT)", f"mtllib {mtl.name}", "usemtl face"]
     lines += [f"v {a:.4f} {b:.4f} {c:.4f}" for a, b, c in v]
     lines += [f"vt {a:.5f} {1.0 - b:.5f}" for a, b in t]

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from facealign.io.images import DEFAULT_MAX_PIXELS
+from facealign.jobs import merge_methods
 from facealign.jobs.aligner import make_aligner
 from facealign.jobs.options import OptionsError, check_choice, check_int
 from facealign.jobs.output import claim_file
@@ -34,6 +35,7 @@ class AlignedInput:
     face: Any  # facealign.types.Face (photo pixels)
     aligned: Any  # facealign.types.AlignedFace
     mask: np.ndarray  # (size, size) uint8: 255 where the crop lies inside the photo
+    image: np.ndarray | None = None  # the photo (BGR), for methods that warp from it (warp, 3d)
 
 
 def fuse_mean(inputs: Iterator[AlignedInput], opts: "MergeOptions"):
@@ -56,7 +58,11 @@ class MergeMethod:
     outputs: tuple[str, ...]
 
 
-METHODS: dict[str, MergeMethod] = {"mean": MergeMethod(fuse_mean, ("", "_median", "_sheet"))}
+METHODS: dict[str, MergeMethod] = {
+    "mean": MergeMethod(fuse_mean, ("", "_median", "_sheet")),
+    "warp": MergeMethod(merge_methods.fuse_warp, ("", "_sheet")),
+    "3d": MergeMethod(merge_methods.fuse_3d, ("",)),
+}
 
 
 @dataclass
@@ -68,6 +74,7 @@ class MergeOptions:
     size: int = 256
     method: str = "mean"
     max_pixels: int = DEFAULT_MAX_PIXELS
+    pose: str | None = None  # 3d: "yaw,pitch,roll" of the rendered face (default frontal)
     extra: dict[str, Any] = field(default_factory=dict)  # "aligner_factory": "module:function" (tests)
 
     def validate(self) -> "MergeOptions":
@@ -79,6 +86,7 @@ class MergeOptions:
         check_choice("template", self.template, sorted(TEMPLATES))
         check_int("size", self.size, 8, MAX_MERGE_SIZE, optional=False)
         check_choice("method", self.method, sorted(METHODS))
+        merge_methods.check_options(self.method, self.template, self.pose)
         check_int("max_pixels", self.max_pixels, 1, optional=False)
         return self
 
@@ -158,7 +166,7 @@ def _merge(items, opts: MergeOptions, progress: bool, on_error) -> MergeSummary:
                         a = fa.align(img, [main], template=opts.template, size=opts.size)[0]
                         ones = np.full(img.shape[:2], 255, np.uint8)
                         mask = cv2.warpAffine(ones, a.transform, (opts.size, opts.size), flags=cv2.INTER_NEAREST)
-                        found = AlignedInput(item.path, main, a, mask)
+                        found = AlignedInput(item.path, main, a, mask, img)
                         entry["box"] = np.round(main.box, 2).tolist()
                 except ImageError as e:
                     entry["error"] = str(e)
@@ -178,7 +186,11 @@ def _merge(items, opts: MergeOptions, progress: bool, on_error) -> MergeSummary:
     for suffix, image in result.outputs().items():
         write_image_atomic(paths[suffix], image)
         summary.written.append(str(paths[suffix]))
+    if hasattr(result, "annotate"):  # warp / 3d: which photos were used, and why not
+        result.annotate(summary.inputs)
+        summary.written += [str(p) for p in result.write_extras(Path(opts.out))]
     report = {"template": opts.template, "size": opts.size, "merged": result.count, "inputs": summary.inputs}
+    report.update(getattr(result, "info", {}))
     write_bytes_atomic(paths["json"], json.dumps(report, indent=1).encode())
     summary.written.append(str(paths["json"]))
     return summary
