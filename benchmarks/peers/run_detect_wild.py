@@ -6,7 +6,8 @@ Runs inside the peer's own environment (its interpreter is chosen by the caller)
 
 JOBS: {"method": "yunet" | "mediapipe" | "hog" | "haar", "model": path (yunet only),
        "jobs": [{"image": path, "scale": factor}]}  (scale > 1: the photo is enlarged by that factor first, bicubic,
-       exactly as the caller enlarges it for facealign)
+       as the caller enlarges it for facealign; bilinear in the
+       dlib environment, which has no OpenCV)
 OUT: {"method", "settings", "results": [{"image", "scale", "width", "height", "seconds", "boxes": [[x1, y1, x2, y2,
      score], ...]}]}; boxes in the peer's own convention, 0-based pixels of the (enlarged) photo; "seconds" is the
      detector call alone (no decoding, no enlarging).
@@ -38,13 +39,15 @@ def load(path: str, scale: float) -> np.ndarray:
             h, w = img.shape[:2]
             img = cv2.resize(img, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC)
         return img
-    except ImportError:  # the dlib environment has no OpenCV: Pillow's bicubic is close enough for HOG
-        from PIL import Image
+    except ImportError:  # the dlib environment has no OpenCV: dlib's own reader and bilinear resize (per channel)
+        import dlib
 
-        im = Image.open(path).convert("RGB")
+        img = dlib.load_rgb_image(path)
         if scale != 1.0:
-            im = im.resize((round(im.width * scale), round(im.height * scale)), Image.BICUBIC)
-        return np.asarray(im)
+            h, w = img.shape[:2]
+            img = np.stack([dlib.resize_image(np.ascontiguousarray(img[:, :, c]), round(h * scale), round(w * scale))
+                            for c in range(3)], -1)
+        return img
 
 
 def make_detector(method: str, model: str | None):

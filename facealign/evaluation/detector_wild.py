@@ -26,7 +26,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from facealign.detection.nms import iou_matrix
+from facealign.alignment.boxes import iou_matrix
 
 REFERENCE_FILE = "wild/reference_boxes.json"
 BINS: tuple[tuple[float, float], ...] = ((8, 16), (16, 24), (24, 32), (32, 64), (64, math.inf))
