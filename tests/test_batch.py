@@ -85,7 +85,9 @@ def test_bad_arguments_exit_2(tmp_path, capsys):
     assert e.value.code == 2
     bad = tmp_path / "boxes.json"
     bad.write_text("{not json")
-    assert _run("align", tmp_path, "--out", tmp_path / "o", "--boxes", bad) == 2
+    with pytest.raises(SystemExit) as e:
+        _run("align", tmp_path, "--out", tmp_path / "o", "--boxes", bad)
+    assert e.value.code == 2
     assert "not valid JSON" in capsys.readouterr().err
 
 
@@ -153,8 +155,9 @@ def test_transform_maps_landmarks_into_the_crop(photos, tmp_path):
 
 
 def test_fast_mode_rejects_templates_that_need_68_points(tmp_path, capsys):
-    assert _run("align", tmp_path, "--out", tmp_path / "o", "--fast", "--template", "mean68") == 2
-    assert "needs the 68 landmarks" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        _run("align", tmp_path, "--out", tmp_path / "o", "--fast", "--template", "mean68")
+    assert e.value.code == 2 and "needs the 68 landmarks" in capsys.readouterr().err
 
 
 def test_resume_retries_failed_inputs_and_keeps_one_line_per_input_in_order(photos, tmp_path):

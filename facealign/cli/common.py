@@ -122,6 +122,10 @@ def run_and_report(args: argparse.Namespace, fit3d: bool) -> int:
 
     try:
         opts = options_from_args(args, fit3d)
+    except OptionsError as e:  # bad arguments: like the argument parser's own errors
+        sys.stderr.write(f"facealign: error: {e}\n")
+        raise SystemExit(2) from None
+    try:
         with terminate_as_interrupt():
             summary = run_batch(args.inputs, opts, progress=not args.quiet, on_error=on_error)
     except OptionsError as e:
