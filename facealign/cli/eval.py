@@ -8,6 +8,7 @@ PROVIDERS = {
     "pose": "facealign.cli.eval_pose",
     "video": "facealign.cli.eval_video",
     "body": "facealign.cli.eval_body",
+    "merge": "facealign.cli.eval_merge",
 }
 
 

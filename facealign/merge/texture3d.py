@@ -45,6 +45,7 @@ class Texture3DOptions:
     outlier_z: float = 3.5
     max_fit_error: float = 0.08  # RMS landmark residual / face size above which a fit has failed
     min_confidence: float = 0.3
+    sharpen: float = 1.0  # photo weights are quality ** sharpen (higher: the best photos dominate, less blur)
     mirror: float = 1.0  # weight of the mirrored side where a texel was seen too little (0: no symmetry fill)
 
     def __post_init__(self) -> None:
@@ -133,7 +134,7 @@ def bake_set(images: list[np.ndarray], faces: list[Face], opt: Texture3DOptions)
             reasons[i] = f"3D fit failed (residual {fit_err[i]:.3f} of the face size > {opt.max_fit_error})"
         elif conf < opt.min_confidence:
             reasons[i] = f"landmarks not trusted (confidence {conf:.2f} < {opt.min_confidence})"
-        b = tx.bake(img, fit, tx.surface_vertices(fit.identity, fit.expression), atlas)
+        b = tx.bake(img, fit, tx.surface_vertices(fit.identity, fit.expression), atlas, landmarks68=f.landmarks)
         colour[i], weight[i] = b.colour, b.weight
         seen = inner & (atlas.to_image(b.weight[:, None])[..., 0] > SEEN)
         if seen.any():
@@ -174,7 +175,7 @@ def fuse_texture(bs: BakedSet, use: np.ndarray, opt: Texture3DOptions) -> tuple[
     use = np.asarray(use, dtype=np.int64)
     # the surface texels as 1 x M images: the fusion is per texel, nothing is spatial
     wt = bs.weight[use][:, None]
-    w = wt * np.array([max(bs.quality[i].weight, 1e-3) for i in use])[:, None, None]
+    w = wt * np.array([max(bs.quality[i].weight, 1e-3) ** opt.sharpen for i in use])[:, None, None]
     # colours matched to a first fusion on the texels each photo saw well, then fused again
     first, _ = robust_fuse(bs.colour[use][:, None], wt > 0, w, reject=opt.reject, smooth=0.0)
     normed = match_to_reference(bs.colour[use][:, None], wt > SEEN, first)
@@ -203,12 +204,22 @@ def render_pose(texture: np.ndarray, atlas: tx.TextureAtlas, vertices: np.ndarra
     return tx.render(texture, atlas, p[:, :2], p[:, 2], (size, size))
 
 
-def render_fit(texture: np.ndarray, atlas: tx.TextureAtlas, fit: Fit3D, image_size: tuple[int, int]
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """The texture on a fit's own shape, pose and camera: how that photo would show the unified face."""
+def render_fit(texture: np.ndarray, atlas: tx.TextureAtlas, fit: Fit3D, image_size: tuple[int, int],
+               landmarks68: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The texture on a fit's own shape, pose and camera: how that photo would show the unified face; with the
+    photo's ``landmarks68`` the rendering is moved by the inverse landmark correction onto its points."""
     verts = tx.surface_vertices(fit.identity, fit.expression)
     p = tx.project(fit, verts)
-    return tx.render(texture, atlas, p[:, :2], p[:, 2], image_size)
+    img, mask = tx.render(texture, atlas, p[:, :2], p[:, 2], image_size)
+    if landmarks68 is None:
+        return img, mask
+    from facealign.alignment.piecewise import PiecewiseWarp
+
+    pw = PiecewiseWarp.build(np.asarray(landmarks68, dtype=np.float64)[17:], image_size)
+    mx, my = pw.maps(p[-68:, :2][17:])
+    img = cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    mask = cv2.remap(mask.astype(np.uint8), mx, my, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT) > 0
+    return img, mask
 
 
 def texture_merge(images: list[np.ndarray], faces: list[Face], options: Texture3DOptions | None = None) -> Merge3D:
