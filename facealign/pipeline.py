@@ -37,7 +37,8 @@ class FaceAligner:
             shipped detector (built by facealign.stages.build_model).
         landmarks: a registered landmark model name or ONNX file, a ``LandmarkModel``, None for the default, or
             ``False`` for the fast path (the detector's 5 points only, no 68-point stage).
-        det_size: the detector's working size (long side in pixels).
+        det_size: cap on the detector's working size (long side in pixels); None searches the photo at its own
+            resolution with a pyramid and tiles (facealign.detection.resolution).
         det_threshold: minimum detection score; None uses the detector's calibrated default.
         refine: run the landmark network a second time on a crop re-centred and de-rotated from the first
             pass's points (doubles landmark cost; no better with good boxes, see docs/runtime.md).

@@ -22,7 +22,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts to measure (default 1 2)")
     p.add_argument("--sizes", nargs="+", default=["640x480", "1280x720"], help="photo sizes WxH (default 640x480 1280x720)")
     p.add_argument("--folder", metavar="DIR", help="also time the photos of this folder (up to 20, as they are)")
-    p.add_argument("--det-size", type=int, help="detector working size, long side in pixels (default: the model's, 640)")
+    p.add_argument("--det-size", type=int, help="cap the detector's working size (long side, pixels; default: the photo's own resolution)")
     p.add_argument("--no-3d", action="store_true", help="skip the 3D fit stage")
     p.add_argument("--no-tta", action="store_true", help="one landmark pass per face, as `align --no-tta` (default: with the mirrored pass)")
     p.add_argument("--detector-model", metavar="NAME", help="time this detector: a registered name or an .onnx file (default: the shipped one)")

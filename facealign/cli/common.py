@@ -58,7 +58,7 @@ def add_batch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--template", default="arcface112", choices=sorted(TEMPLATES), help="crop template (default arcface112)")
     p.add_argument("--size", type=positive_int, help="crop size in pixels (default: the template's)")
     p.add_argument("--boxes", metavar="FILE", help="JSON {image path: [[x1,y1,x2,y2],...]}: skip detection, use these boxes")
-    p.add_argument("--det-size", type=positive_int, help="detector working size, long side in pixels (default 640)")
+    p.add_argument("--det-size", type=positive_int, help="cap the detector's working size (long side, pixels; default: the photo's own resolution, docs/detection.md)")
     p.add_argument("--det-threshold", type=float, help="minimum detection score (default: the model's calibrated one)")
     p.add_argument("--verify", type=float, default=0.4, metavar="T", help="drop detections whose mean landmark confidence is below T (0 keeps all; default 0.4)")
     p.add_argument("--no-tta", action="store_true", help="one landmark pass per face (default: the crop and its mirror, averaged: ~4%% lower error, 2x landmark time)")

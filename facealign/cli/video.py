@@ -33,7 +33,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--size", type=positive_int, help="crop size in pixels (default: the template's)")
     p.add_argument("--3d", dest="fit3d", action="store_true", help="fit the 3D face model: pose per face")
     p.add_argument("--no-overlay", action="store_true", help="do not write overlay.mp4")
-    p.add_argument("--det-size", type=positive_int, help="detector working size, long side in pixels (default 640)")
+    p.add_argument("--det-size", type=positive_int, help="cap the detector's working size (long side, pixels; default: the frame's own resolution, docs/detection.md)")
     p.add_argument("--det-threshold", type=float, help="minimum detection score (default: the model's calibrated one)")
     p.add_argument("--refine", action="store_true", help="second landmark pass per frame (slower)")
     p.add_argument("--landmarks-model", metavar="NAME", help="landmark network: a registered name (default stfan-lmk-112; stfan-lmk-112-fast: half the cost) or an .onnx file")
