@@ -44,11 +44,12 @@ def run(args: argparse.Namespace) -> int:
               f" {s['share_at_target']:.3f}; fusion {s['seconds_median']:.2f} s median, {s['seconds_max']:.2f} s max")
     lo = r["leave_one_out"]
     print(f"leave-one-out on {lo['held_out']} held-out photos with |yaw| >= {lo['non_frontal_deg']}:")
-    for m in ("3d", "warp"):
+    for m in ("3d", "warp", "warp_view"):
         s = lo[m]
         print(f"  {m:5s} photometric {s['photometric_mean']:.2f} mean / {s['photometric_median']:.2f} median grey"
               f" levels; re-detected landmarks NME {s['landmark_nme_mean']:.4f}")
-    print(f"  3d below warp on {lo['3d_better_share']:.3f} of them")
+    print(f"  3d below warp on {lo['3d_better_share']:.3f} of them, below warp_view (the warp with the same"
+          f" view weights) on {lo['3d_better_than_warp_view_share']:.3f}")
     for m, o in r["outliers"].items():
         print(f"outliers {m}: another person's photo left out in {o['intruder_left_out']:.3f} of sets;"
               f" own photos left out {o['own_left_out']} of {o['own']}")

@@ -191,7 +191,7 @@ def leave_one_out(s: PhotoSet, aligner, size: int, non_frontal: float = 15.0, la
     """For every held-out photo of |yaw| >= ``non_frontal``: the 3D fusion of the others rendered at its fit, and
     the warp fusion of the others warped onto its points, compared with the photo (``landmarks``: also re-detect
     the landmarks on both; ``options3d``: Texture3DOptions fields)."""
-    from facealign.merge.texture3d import Texture3DOptions, bake_set, fuse_texture, render_fit
+    from facealign.merge.texture3d import Texture3DOptions, bake_set, fuse_texture, render_fit, view_weights
 
     opt3 = Texture3DOptions(size=size, **options3d)
     bs = bake_set(s.images, s.faces, opt3)
@@ -203,16 +203,22 @@ def leave_one_out(s: PhotoSet, aligner, size: int, non_frontal: float = 15.0, la
         if abs(yaw) < non_frontal or j not in ok or len(others) < 2:
             continue
         h, w = photo.shape[:2]
-        texture, _ = fuse_texture(bs, others, opt3)
+        texture, _ = fuse_texture(bs, others, opt3, view=bs.fits[j].rotation)
         r3, m3 = render_fit(texture, bs.atlas, bs.fits[j], (w, h), face.landmarks)
         wm = warp_merge([s.images[i] for i in others], [s.faces[i] for i in others], WarpOptions(size=size))
         r2, m2 = warp_to_photo(wm.image, wm.shape, photo, face)
-        region = face_region(face, (w, h)) & m3 & m2
+        # the same view preference given to the 2D warp (photos weighted by their pose's nearness to the held-out
+        # one), so that the 3D result is not compared only with a warp that ignores pose
+        vw = view_weights([bs.fits[i] for i in others], bs.fits[j].rotation, opt3.view_tau)
+        wv = warp_merge([s.images[i] for i in others], [s.faces[i] for i in others], WarpOptions(size=size),
+                        photo_weights=vw)
+        r2v, m2v = warp_to_photo(wv.image, wv.shape, photo, face)
+        region = face_region(face, (w, h)) & m3 & m2 & m2v
         if region.sum() < 50:
             continue
         row = LeaveOneOut(s.person, s.paths[j].name, float(yaw))
         hull = inner_mask(face.landmarks, (w, h)) | _hull68(face.landmarks, (w, h))
-        for name, img, m in (("3d", r3, m3), ("warp", r2, m2)):
+        for name, img, m in (("3d", r3, m3), ("warp", r2, m2), ("warp_view", r2v, m2v)):
             row.photometric[name] = photometric_error(img, photo, region)
             if landmarks:
                 row.landmarks[name] = landmark_error(aligner, img, hull & m, photo, face)
@@ -314,7 +320,9 @@ def evaluate_merge(folder: Path, aligner, size: int = 256, non_frontal: float = 
                                   **{f"ratio_{m}": r.ratio(m) for m in methods}} for r in sharp],
         "leave_one_out": {
             "non_frontal_deg": non_frontal, "held_out": len(loo),
-            "3d": loo_summary("3d"), "warp": loo_summary("warp"),
+            "3d": loo_summary("3d"), "warp": loo_summary("warp"), "warp_view": loo_summary("warp_view"),
+            "3d_better_than_warp_view_share": float(np.mean([r.photometric["3d"] < r.photometric["warp_view"]
+                                                             for r in loo])) if loo else None,
             "3d_better_share": float(np.mean([r.photometric["3d"] < r.photometric["warp"] for r in loo])) if loo else None,
             "rows": [{"person": r.person, "photo": r.photo, "yaw": r.yaw, "photometric": r.photometric,
                       "landmarks": r.landmarks} for r in loo],

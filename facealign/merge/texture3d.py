@@ -46,6 +46,7 @@ class Texture3DOptions:
     max_fit_error: float = 0.08  # RMS landmark residual / face size above which a fit has failed
     min_confidence: float = 0.3
     sharpen: float = 1.0  # photo weights are quality ** sharpen (higher: the best photos dominate, less blur)
+    view_tau: float = 0.1  # view-dependent weights: a photo counts exp((cos(angle to the rendered view) - 1) / tau)
     mirror: float = 1.0  # weight of the mirrored side where a texel was seen too little (0: no symmetry fill)
 
     def __post_init__(self) -> None:
@@ -169,13 +170,29 @@ def consensus(bs: BakedSet, opt: Texture3DOptions) -> list[str | None]:
     return reasons
 
 
-def fuse_texture(bs: BakedSet, use: np.ndarray, opt: Texture3DOptions) -> tuple[np.ndarray, np.ndarray]:
-    """The fused, filled texture (T, T, 3) float32 and its coverage (T, T) from the photos ``use`` (indices)."""
+def view_weights(fits: list[Fit3D], view: np.ndarray | None, tau: float) -> np.ndarray:
+    """Per photo ``exp((cos a - 1) / tau)``, ``a`` the angle between its viewing direction and the one the face
+    will be rendered from (model frame): photos taken from near the rendered view count most, so what a turned
+    head shows comes from photos of it turned that way (view-dependent texturing). 1 without a view."""
+    if view is None or tau <= 0:
+        return np.ones(len(fits))
+    to_camera = np.array([0.0, 0.0, -1.0])
+    d_view = np.asarray(view).T @ to_camera
+    cos = np.array([float((np.asarray(f.rotation).T @ to_camera) @ d_view) for f in fits])
+    return np.exp((np.clip(cos, -1.0, 1.0) - 1.0) / tau)
+
+
+def fuse_texture(bs: BakedSet, use: np.ndarray, opt: Texture3DOptions, view: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The fused, filled texture (T, T, 3) float32 and its coverage (T, T) from the photos ``use`` (indices),
+    for a rendering from rotation ``view`` (model -> camera; None: no view preference)."""
     atlas = bs.atlas
     use = np.asarray(use, dtype=np.int64)
     # the surface texels as 1 x M images: the fusion is per texel, nothing is spatial
     wt = bs.weight[use][:, None]
-    w = wt * np.array([max(bs.quality[i].weight, 1e-3) ** opt.sharpen for i in use])[:, None, None]
+    vw = view_weights([bs.fits[i] for i in use], view, opt.view_tau)
+    pw = np.array([max(bs.quality[i].weight, 1e-3) ** opt.sharpen for i in use]) * np.maximum(vw, 1e-4)
+    w = wt * pw[:, None, None]
     # colours matched to a first fusion on the texels each photo saw well, then fused again
     first, _ = robust_fuse(bs.colour[use][:, None], wt > 0, w, reject=opt.reject, smooth=0.0)
     normed = match_to_reference(bs.colour[use][:, None], wt > SEEN, first)
@@ -234,7 +251,7 @@ def texture_merge(images: list[np.ndarray], faces: list[Face], options: Texture3
     if not any(used):
         raise ValueError("every photo was left out; nothing to merge")
     sel = np.flatnonzero(used)
-    texture, coverage = fuse_texture(bs, sel, opt)
+    texture, coverage = fuse_texture(bs, sel, opt, view=rotation_from_angles(*opt.pose))
     qw = np.array([max(bs.quality[i].weight, 1e-3) for i in sel])
     identity = (np.stack([bs.fits[i].identity for i in sel]) * qw[:, None]).sum(0) / qw.sum()
     verts = tx.surface_vertices(identity, None)

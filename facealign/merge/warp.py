@@ -99,9 +99,11 @@ def warp_faces(images: list[np.ndarray], points: list[np.ndarray], pw: Piecewise
     return np.stack(out), np.stack(masks)
 
 
-def warp_merge(images: list[np.ndarray], faces: list[Face], options: WarpOptions | None = None) -> WarpMerge:
+def warp_merge(images: list[np.ndarray], faces: list[Face], options: WarpOptions | None = None,
+               photo_weights: np.ndarray | None = None) -> WarpMerge:
     """Fuse the faces (one per photo, each with 68 landmarks; ``Face.fit``/``pose``/``landmark_scores`` used
-    when present) into one shape-normalised face. Raises ValueError when no face is left to fuse."""
+    when present) into one shape-normalised face; ``photo_weights`` (n,) multiply the quality weights.
+    Raises ValueError when no face is left to fuse."""
     opt = options or WarpOptions()
     n = len(faces)
     if n == 0 or n != len(images):
@@ -153,6 +155,8 @@ def warp_merge(images: list[np.ndarray], faces: list[Face], options: WarpOptions
         raise ValueError("every photo was left out; nothing to merge")
     sel = np.flatnonzero(used)
     w = np.array([max(quality[i].weight, 1e-3) if opt.weights == "quality" else 1.0 for i in sel])
+    if photo_weights is not None:
+        w = w * np.maximum(np.asarray(photo_weights, dtype=np.float64)[sel], 1e-4)
     normed = match_colours(stack[sel], valid[sel], region, w)
     fused, _ = robust_fuse(normed, valid[sel], w, reject=opt.reject, method=opt.fusion)
     return WarpMerge(image=to_uint8(fused), shape=shape, used=used, reasons=reasons, quality=quality,
