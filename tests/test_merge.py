@@ -30,7 +30,8 @@ def test_merge_command_on_variants_of_the_sample(tmp_path):
         paths.append(p)
     (tmp_path / "bad.jpg").write_bytes(b"")
     out = tmp_path / "merged.png"
-    code = main(["merge", *map(str, paths), str(tmp_path / "bad.jpg"), "--out", str(out), "-q"])
+    code = main(["merge", *map(str, paths), str(tmp_path / "bad.jpg"), "--out", str(out), "-q",
+                 "--method", "mean"])
     assert code == 1  # one input failed, the others merged
     report = json.loads(out.with_suffix(".json").read_text())
     assert report["merged"] == 3 and report["inputs"][-1]["error"] == "empty file (0 bytes)"

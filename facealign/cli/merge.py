@@ -14,15 +14,16 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "merge",
         help="fuse photos of one person into one unified face",
-        description="Align the main (largest) face of every photo to one template and fuse them: FILE is the mean"
-        " composite; FILE's stem + _median and + _sheet (contact sheet of the aligned faces) and a .json report"
-        " are written beside it.",
+        description="Align the main (largest) face of every photo and fuse them into FILE, with a .json report"
+        " beside it (which photos were used, and why not). --method warp (default): each face warped onto the set's"
+        " mean shape, fused robustly (+ FILE_sheet); mean: the similarity-aligned mean (+ FILE_median, FILE_sheet);"
+        " 3d: colours fused on the 3D face model, rendered at --pose (+ FILE.obj, FILE.mtl, FILE_texture.png).",
     )
     p.add_argument("inputs", nargs="+", metavar="PHOTO", help="photos, folders or globs")
     p.add_argument("--out", "-o", required=True, metavar="FILE", help="output image (.png or .jpg)")
     p.add_argument("--template", default="mean68", choices=sorted(TEMPLATES))
     p.add_argument("--size", type=int, default=256, help="composite size in pixels (default 256)")
-    p.add_argument("--method", default="mean", choices=sorted(METHODS), help="fusion method (default mean)")
+    p.add_argument("--method", default="warp", choices=sorted(METHODS), help="fusion method (default warp)")
     p.add_argument("--pose", metavar="YAW,PITCH,ROLL", help="--method 3d: pose of the rendered face in degrees"
                    " (default frontal)")
     p.add_argument("--quiet", "-q", action="store_true")

@@ -72,7 +72,7 @@ class MergeOptions:
     out: str  # the main composite: .png, .jpg or .webp
     template: str = "mean68"
     size: int = 256
-    method: str = "mean"
+    method: str = "warp"  # the sharpest composite (docs/merge.md); "mean" is the plain similarity-aligned mean
     max_pixels: int = DEFAULT_MAX_PIXELS
     pose: str | None = None  # 3d: "yaw,pitch,roll" of the rendered face (default frontal)
     extra: dict[str, Any] = field(default_factory=dict)  # "aligner_factory": "module:function" (tests)
