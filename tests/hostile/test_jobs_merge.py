@@ -42,7 +42,8 @@ def test_out_equal_to_an_input_is_refused_before_any_work(tmp_path, fakes, capsy
     src = _photos(tmp_path / "in", 2)
     before = (src / "p0.png").read_bytes()
     assert main(["merge", str(src), "--out", str(src / "p0.png"), "-q"]) == 2
-    assert main(["merge", str(src / "p1.png"), str(tmp_path / "x_median.png"), "--out", str(tmp_path / "x.png"), "-q"]) == 2
+    assert main(["merge", str(src / "p1.png"), str(tmp_path / "x_median.png"), "--out", str(tmp_path / "x.png"), "-q",
+                 "--method", "mean"]) == 2
     assert "would overwrite the input" in capsys.readouterr().err
     assert (src / "p0.png").read_bytes() == before
 
