@@ -170,30 +170,21 @@ class SSDLiteDetector(Detector):
 
 
 def merge_boxes(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, inside: float = 0.7) -> np.ndarray:
-    """Indices kept when merging levels and tiles: NMS, then drop a box that duplicates a higher-scoring kept box
-    although their IoU is low: one lying mostly (``inside`` of its area) within it (a fragment of a large face), or
-    one whose centre lies in the kept box while the kept box's centre lies in it (two views of one face from two
-    levels; two different faces never hold each other's centres): of such a pair the larger box stays."""
+    """Indices kept when merging two passes: NMS, then drop a box lying mostly (``inside`` of its area) within a
+    higher-scoring kept box (a fragment of a large face found by the fine pass)."""
     keep = nms(boxes, scores, iou_threshold)
     out: list[int] = []
     for i in keep:
-        if out:
-            b, c = boxes[i], boxes[out]
-            iw = np.minimum(b[2], c[:, 2]) - np.maximum(b[0], c[:, 0])
-            ih = np.minimum(b[3], c[:, 3]) - np.maximum(b[1], c[:, 1])
-            area = max(1e-9, (b[2] - b[0]) * (b[3] - b[1]))
-            frag = (iw > 0) & (ih > 0) & (iw * ih / area >= inside)
-            bc, cc = (b[:2] + b[2:]) / 2, (c[:, :2] + c[:, 2:]) / 2
-            b_in_c = (bc[0] >= c[:, 0]) & (bc[0] <= c[:, 2]) & (bc[1] >= c[:, 1]) & (bc[1] <= c[:, 3])
-            c_in_b = (cc[:, 0] >= b[0]) & (cc[:, 0] <= b[2]) & (cc[:, 1] >= b[1]) & (cc[:, 1] <= b[3])
-            if np.any(frag):
-                continue
-            same = np.flatnonzero(b_in_c & c_in_b)
-            if len(same):
-                # the larger box is the whole face; the smaller one a part of it seen at a finer level
-                j = int(same[0])
-                if area > (c[j, 2] - c[j, 0]) * (c[j, 3] - c[j, 1]):
-                    out[j] = int(i)
-                continue
-        out.append(int(i))
-    return np.asarray(sorted(out, key=lambda k: -scores[k]), dtype=np.int64)
+        b = boxes[i]
+        area = max(1e-9, (b[2] - b[0]) * (b[3] - b[1]))
+        frag = False
+        for j in out:
+            c = boxes[j]
+            iw = min(b[2], c[2]) - max(b[0], c[0])
+            ih = min(b[3], c[3]) - max(b[1], c[1])
+            if iw > 0 and ih > 0 and iw * ih / area >= inside:
+                frag = True
+                break
+        if not frag:
+            out.append(int(i))
+    return np.asarray(out, dtype=np.int64)
