@@ -9,7 +9,7 @@ import sys
 
 
 def add_parser(subparsers) -> None:
-    from facealign.data.body import SETS
+    from facealign.data.body import BODY_SETS
     from facealign.evaluation.body_peers import ENV_VAR
 
     p = subparsers.add_parser(
@@ -18,8 +18,8 @@ def add_parser(subparsers) -> None:
         description="Score the body keypoint network on labelled sets under the data root: PCK@0.2 (torso "
         "diameter), PCKh@0.5, per joint; photos without a found person count as misses (docs/body.md).",
     )
-    p.add_argument("--set", dest="sets", action="append", choices=sorted(SETS), metavar="NAME",
-                   help=f"a body set (repeatable; default lsp_val): {', '.join(SETS)}")
+    p.add_argument("--set", dest="sets", action="append", choices=sorted(BODY_SETS), metavar="NAME",
+                   help=f"a body set (repeatable; default lsp_val): {', '.join(BODY_SETS)}")
     p.add_argument("--body-model", metavar="NAME", help="a registered body model or an .onnx file (default: the shipped one)")
     p.add_argument("--person", choices=["photo", "auto"], default="photo",
                    help="person boxes: photo = the whole photo (default); auto = below each detected face, else the photo")

@@ -18,7 +18,7 @@ from facealign.alignment.body_points import JOINTS, N_JOINTS
 
 # named sets: (reader, file relative to the data root, image-name filter). Validation holds out LSP train
 # im0801-im1000 and Buffy's episode 2 (Ferrari et al.'s test frames); the trainer never sees them.
-SETS = {
+BODY_SETS = {
     "lsp_train": ("joints", "body/lsp/train/joints.json", ("im0001", "im0800")),
     "lsp_val": ("joints", "body/lsp/train/joints.json", ("im0801", "im1000")),
     "parse_train": ("joints", "body/parse/train/joints.json", None),
@@ -82,9 +82,9 @@ def _keep(name: str, rule: tuple | None, kind: str) -> bool:
 
 
 def read_set(name: str, root: str | Path) -> list[BodyRecord]:
-    """The records of a named set (see SETS) under the data root ``root``."""
-    if name not in SETS:
-        raise KeyError(f"unknown body set {name!r}; known: {', '.join(SETS)}")
-    kind, rel, rule = SETS[name]
+    """The records of a named set (see BODY_SETS) under the data root ``root``."""
+    if name not in BODY_SETS:
+        raise KeyError(f"unknown body set {name!r}; known: {', '.join(BODY_SETS)}")
+    kind, rel, rule = BODY_SETS[name]
     recs = read_joints(Path(root) / rel) if kind == "joints" else read_buffy(Path(root) / rel)
     return [r for r in recs if _keep(r.path.name, rule, kind)]

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import yaml
 
 from facealign.alignment.points import tight_box
 from facealign.data.pts import read_pts_folder
+from facealign.io.config import load_config
 
 SEQUENCE_RULE = "2"  # bump when the rendering code changes (cache key)
 
@@ -73,16 +73,9 @@ class SequenceSetup:
 
 
 def load_sequence_setup(path: str | Path) -> SequenceSetup:
-    """The seed, ``sequences`` and ``data`` sections of a temporal config YAML (other sections are not read)."""
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        seq = {k: tuple(v) if isinstance(v, list) else v for k, v in (raw.get("sequences") or {}).items()}
-        return SequenceSetup(int(raw.get("seed", 0)), SequenceConfig(**seq), SequenceSources(**(raw.get("data") or {})))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: config file not found") from None
-    except (TypeError, yaml.YAMLError, AttributeError) as e:
-        raise ValueError(f"{path}: not a temporal config ({e})") from None
+    """The seed, ``sequences`` and ``data`` sections of a temporal config YAML (other sections are not read); a
+    missing or malformed file, or an unknown key in those sections, raises ConfigError (a ValueError)."""
+    return load_config(path, SequenceSetup, sections=("seed", "sequences", "data"))
 
 
 def load_stills(root: Path, folders: list[str]) -> list[tuple[Path, np.ndarray]]:

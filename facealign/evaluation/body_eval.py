@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from facealign.alignment.body_points import JOINTS
-from facealign.data.body import SETS, BodyRecord, read_set
+from facealign.data.body import BODY_SETS, BodyRecord, read_set
 from facealign.evaluation.body_metrics import head_size, pck_table, torso_size
 from facealign.paths import data_root
 
@@ -38,8 +38,8 @@ class BodyEvalOptions:
 
     def check(self) -> "BodyEvalOptions":
         for s in self.sets:
-            if s not in SETS:
-                raise ValueError(f"unknown body set {s!r}; known: {', '.join(SETS)}")
+            if s not in BODY_SETS:
+                raise ValueError(f"unknown body set {s!r}; known: {', '.join(BODY_SETS)}")
         if self.person not in PERSON_MODES:
             raise ValueError(f"person must be one of {', '.join(PERSON_MODES)}, got {self.person!r}")
         if self.mapping not in ("fitted", "rule"):

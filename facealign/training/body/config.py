@@ -29,7 +29,7 @@ class BodyAugConfig:
 
 @dataclass
 class BodyDataConfig:
-    """Which named sets (facealign.data.body.SETS) to train and validate on, under the data root."""
+    """Which named sets (facealign.data.body.BODY_SETS) to train and validate on, under the data root."""
 
     root: str = ""  # "" = facealign.paths.data_root()
     train: list[str] = field(default_factory=lambda: ["lsp_train", "parse_train", "buffy_train"])
