@@ -1,5 +1,5 @@
 """ONNX export of the body network (uint8 NHWC BGR in, normalisation folded into the first convolution),
-checked against torch with onnxruntime."""
+checked against torch through the runtime class the registry builds for it (facealign.stages.build_model)."""
 from __future__ import annotations
 
 import copy
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facealign.runtime.session import create_session
+from facealign.stages import build_model
 from facealign.training.body.net import BodyNet, ExportWrapper
 from facealign.training.fold_input import fold_input_normalisation
 
@@ -32,7 +32,8 @@ def export_onnx(net: BodyNet, path: str | Path, check: bool = True, opset: int =
     diff = 0.0
     if check:
         x = np.random.default_rng(0).integers(0, 256, (3, size, size, 3), dtype=np.uint8)
-        got = create_session(tmp, 1).run(None, {"input": x})
+        runtime = build_model(tmp, "body", threads=1)
+        got = runtime.session.run(OUTPUTS, {runtime.input_name: x})
         with torch.no_grad():
             want = model(torch.from_numpy(x))
         diff = max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got, want))

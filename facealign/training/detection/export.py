@@ -1,4 +1,5 @@
-"""ONNX export of the detector and its check against torch with onnxruntime."""
+"""ONNX export of the detector and its check against torch through the runtime class the registry builds for it
+(facealign.stages.build_model)."""
 from __future__ import annotations
 
 import copy
@@ -49,10 +50,11 @@ def black_border_stem(net: SSDLiteNet) -> SSDLiteNet:
 
 
 def check_onnx(net: SSDLiteNet, path: str | Path, sizes: tuple[tuple[int, int], ...] = ((320, 320), (480, 640))) -> float:
-    """Largest absolute difference between onnxruntime and torch outputs on random images of the given sizes."""
-    from facealign.runtime.session import create_session
+    """Largest absolute difference between onnxruntime and torch outputs on random images of the given sizes (the
+    session of the detector build_model makes from the file, so it loads as a detector of the registry)."""
+    from facealign.stages import build_model
 
-    sess = create_session(path, 1)
+    sess = build_model(path, "detector", threads=1).session
     wrapper = ExportWrapper(black_border_stem(copy.deepcopy(net).eval()))
     rng = np.random.default_rng(0)
     worst = 0.0

@@ -18,7 +18,7 @@ class NetConfig:
     expand: int = 4
     fpn_channels: int = 48
     head_blocks: int = 2
-    feature_channels: int = 32  # the exported `features` map (stride 4); 0 = no features output
+    feature_channels: int = 32  # a stride-4 `features` head (training only, never exported); kept so checkpoints load
     # top-down upsampling in the fusion: "nearest" is ~10% of the run time cheaper in onnxruntime than "bilinear"
     # (its bilinear Resize does not run in the blocked NCHWc layout); the 3x3 smoothing after it interpolates anyway
     upsample: str = "bilinear"

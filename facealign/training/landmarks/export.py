@@ -1,4 +1,5 @@
-"""ONNX export of the landmark network, checked against torch with onnxruntime."""
+"""ONNX export of the landmark network (the runtime contract: landmarks and scores), checked against torch through
+the runtime class the registry builds for it (facealign.stages.build_model)."""
 from __future__ import annotations
 
 import copy
@@ -7,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facealign.runtime.session import create_session
+from facealign.stages import build_model
 from facealign.training.fold_input import fold_input_normalisation
 from facealign.training.landmarks.net import ExportWrapper, LandmarkNet
 
@@ -21,7 +22,7 @@ def export_onnx(net: LandmarkNet, path: str | Path, check: bool = True, opset: i
     model = ExportWrapper(copy.deepcopy(net).cpu()).eval()
     size = net.cfg.input_size
     dummy = torch.randint(0, 256, (2, size, size, 3), dtype=torch.uint8)
-    names = ["landmarks", "scores"] + (["features"] if net.cfg.feature_channels else [])
+    names = ["landmarks", "scores"]
     tmp = path.with_suffix(".tmp.onnx")
     with torch.no_grad():
         torch.onnx.export(
@@ -41,14 +42,15 @@ def export_onnx(net: LandmarkNet, path: str | Path, check: bool = True, opset: i
 
 
 def check_onnx(model: torch.nn.Module, path: str | Path, n: int = 3, seed: int = 0) -> float:
-    """Max absolute difference of the landmarks between torch and onnxruntime on random uint8 crops."""
+    """Max absolute difference of the landmarks and scores between torch and the runtime's session (built by
+    build_model, so the file loads as a landmark model of the registry) on random uint8 crops."""
     size = model.net.cfg.input_size
     x = np.random.default_rng(seed).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
-    sess = create_session(path, 1)
-    got = sess.run(None, {"input": x})
+    runtime = build_model(path, "landmarks", threads=1)
+    got = runtime.session.run(runtime.OUTPUTS, {runtime.input_name: x})
     with torch.no_grad():
         want = model(torch.from_numpy(x))
-    diff = max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got[:2], want[:2]))
+    diff = max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got, want))
     if diff > 1e-2:
         raise RuntimeError(f"ONNX output differs from torch by {diff}")
     return diff

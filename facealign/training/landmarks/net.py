@@ -2,7 +2,8 @@
 
 uint8 NHWC BGR crop (the crop rule of facealign.alignment.crop) -> 68 heatmaps at stride 4 -> soft-argmax
 (integral regression) -> 68 points in crop pixels; a per-point confidence map is pooled under each point's
-heatmap into `scores`. The fused stride-4 map is also returned as `features` for the temporal module.
+heatmap into `scores`. A stride-4 `features` map is computed in training when cfg.feature_channels > 0 (kept so
+the checkpoints of the runs that had it load); it is never exported, the runtime reads only landmarks and scores.
 The whole decode happens inside the graph, so the ONNX file is the complete model.
 """
 from __future__ import annotations
@@ -144,7 +145,8 @@ class LandmarkNet(nn.Module):
 
 
 class ExportWrapper(nn.Module):
-    """The ONNX graph: input -> (landmarks, scores[, features])."""
+    """The ONNX graph: input -> (landmarks, scores), the runtime contract (facealign.landmarks.onnx_landmarks);
+    the training-only outputs (heatmaps, score logits, features) are not exported."""
 
     def __init__(self, net: LandmarkNet):
         super().__init__()
@@ -152,8 +154,6 @@ class ExportWrapper(nn.Module):
 
     def forward(self, image: torch.Tensor):
         out = self.net(image)
-        if "features" in out:
-            return out["landmarks"], out["scores"], out["features"]
         return out["landmarks"], out["scores"]
 
 

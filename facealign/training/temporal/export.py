@@ -1,4 +1,5 @@
-"""ONNX export of the temporal fusion network, checked against torch with onnxruntime."""
+"""ONNX export of the temporal fusion network, checked against torch through the runtime class the registry builds
+for it (facealign.stages.build_model)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +8,7 @@ import numpy as np
 import onnx
 import torch
 
-from facealign.runtime.session import create_session
+from facealign.stages import build_model
 from facealign.training.temporal.net import TemporalNet
 
 
@@ -36,9 +37,10 @@ def export_onnx(net: TemporalNet, path: str | Path, check: bool = True, opset: i
 
 
 def check_onnx(net: TemporalNet, path: str | Path, n: int = 3, seed: int = 0) -> float:
-    """Max absolute difference between onnxruntime and torch on random windows."""
+    """Max absolute difference between onnxruntime (the session of the temporal model build_model makes from the
+    file: it reads the window metadata as the runtime does) and torch on random windows."""
     x = np.random.default_rng(seed).random((n, net.window, 68, 3)).astype(np.float32) - 0.5
-    got = create_session(path, 1).run(None, {"window": x})[0]
+    got = build_model(path, "temporal", threads=1).session.run(["landmarks"], {"window": x})[0]
     with torch.no_grad():
         want = net.eval()(torch.from_numpy(x)).numpy()
     return float(np.abs(got - want).max())
