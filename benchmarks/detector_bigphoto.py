@@ -84,7 +84,7 @@ def main() -> None:
     from facealign.evaluation.detector_wild import enlarge_factor
     from facealign.evaluation.detector_wild_peers import YUNET_FILE, peer_python
 
-    envs = args.peer_envs or paths.cache_dir("peer-envs")
+    envs = args.peer_envs or paths.peer_envs_dir()
     rows = []
     for name in args.photos.split(","):
         path = paths.data_root() / "wild" / name

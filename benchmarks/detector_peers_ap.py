@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,11 @@ import cv2
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-PEERS = Path(os.environ.get("FACEALIGN_PEERS_DIR", "/work/peers"))
+sys.path.insert(0, str(REPO))
+
+from facealign import paths  # noqa: E402
+
+PEERS = paths.peer_envs_dir()  # the peers' virtual environments (benchmarks/peers/setup_peers.sh)
 
 
 def match_centre(dets: np.ndarray, gt: np.ndarray, ignore: np.ndarray) -> list[tuple[float, int]]:
@@ -61,8 +64,8 @@ def average_precision(pairs: list[tuple[float, int]], n_gt: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenes", type=int, default=150)
-    ap.add_argument("--data-root", type=Path, default=REPO.parent / "shared" / "data")
-    ap.add_argument("--cache-dir", type=Path, default=Path("/work/cache/detector"))
+    ap.add_argument("--data-root", type=Path, default=paths.data_root())
+    ap.add_argument("--cache-dir", type=Path, default=paths.cache_dir("detector"))
     ap.add_argument("--out", type=Path, default=Path("out/detector_peers"))
     args = ap.parse_args()
     from facealign.detection.ssdlite import SSDLiteDetector

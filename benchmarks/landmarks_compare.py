@@ -2,11 +2,13 @@
 
     python benchmarks/landmarks_compare.py [--peers dlib,mediapipe] [--no-ours] [--limit N] [--out DIR]
 
-Data sets (default): ytf68/val (pts), 300w/afw (pts), mtfl/val.txt (mtfl) under ../shared/data (or --data-root).
+Data sets (default): ytf68/val (pts), 300w/afw (pts), mtfl/val.txt (mtfl) under the data root (facealign.paths,
+$FACEALIGN_DATA; or --data-root).
 Each method runs end to end with its own detector ("det": misses are failures, NME over found faces) and, where
 it accepts one, from the ground-truth box ("gt": facealign's tight-68 box; 5-point data box_from_five; dlib gets
 it converted to its own box convention; MediaPipe gets a crop around it). Peers run in their own virtual
-environments (benchmarks/peers/setup_peers.sh, $FACEALIGN_PEERS_DIR, default /work/peers) through
+environments (benchmarks/peers/setup_peers.sh; facealign.paths.peer_envs_dir: $FACEALIGN_PEER_ENVS, default
+peer-envs under the cache folder) through
 benchmarks/peers/run_<peer>.py; every metric is computed here by facealign.evaluation.
 Peer outputs are cached in OUT/raw/ (delete them or pass --rerun to run the peers again).
 """
@@ -25,6 +27,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from facealign import paths  # noqa: E402
 from facealign.alignment.points import tight_box  # noqa: E402
 from facealign.evaluation.landmarks_eval import (  # noqa: E402
     FaceResult, _score, dataset_metrics, evaluate_samples, gt_box, match_faces, write_predictions,
@@ -37,8 +40,7 @@ PEERS = {"dlib": "run_dlib.py", "mediapipe": "run_mediapipe.py"}
 
 
 def peer_python(name: str) -> Path:
-    root = Path(os.environ.get("FACEALIGN_PEERS_DIR", "/work/peers"))
-    return root / name / "bin" / "python"
+    return paths.peer_envs_dir(name, "bin", "python")
 
 
 def run_peer(name: str, mode: str, samples, raw_dir: Path, tag: str, rerun: bool, extra: list[str]) -> dict:
@@ -94,7 +96,7 @@ def peer_results(samples, raw: dict) -> list[FaceResult]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data-root", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--data-root", type=Path, default=paths.data_root())
     ap.add_argument("--data", action="append", help="[NAME=]KIND:PATH relative to --data-root (repeatable)")
     ap.add_argument("--peers", default="dlib,mediapipe", help="comma-separated peers to run ('' for none)")
     ap.add_argument("--no-ours", action="store_true", help="skip facealign (e.g. before its model is trained)")

@@ -1,9 +1,10 @@
 """facealign against its peers on the same photos in one run: a Markdown table and a bar plot of frames/second.
 
-    /work/venv/bin/python benchmarks/speed_compare.py --out benchmarks/results/speed
+    python benchmarks/speed_compare.py --out benchmarks/results/speed
 
 Each method runs in its own process (benchmarks/peers/run_speed_*.py; peers inside their virtual environments made
-by benchmarks/peers/setup_peers.sh under $FACEALIGN_PEERS_DIR, default /work/peers), pinned to the given number of
+by benchmarks/peers/setup_peers.sh under facealign.paths.peer_envs_dir: $FACEALIGN_PEER_ENVS, default peer-envs
+under the cache folder), pinned to the given number of
 cores, on the same JPEG photos (one face / many faces at 640x480 and 1280x720, made from samples/astronaut.jpg), with
 decoding outside the timing. Each cell is the median over --runs runs after --warmup runs. Peers that are not
 installed are listed as such. Writes OUT/speed.md, OUT/speed.json, OUT/speed.png and OUT/photos/.
@@ -22,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
+from facealign import paths  # noqa: E402
 from facealign.evaluation import speed  # noqa: E402
 
 # (label, runner, environment, mode, extra args): what each row of the table is
@@ -149,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--peers-dir", default=os.environ.get("FACEALIGN_PEERS_DIR", "/work/peers"))
+    ap.add_argument("--peers-dir", default=str(paths.peer_envs_dir()), help="the peers' virtual environments")
     ap.add_argument("--methods", nargs="+", help="only rows whose label starts with one of these words (e.g. facealign dlib)")
     ap.add_argument("--detector-model", help="time this detector ONNX instead of the shipped one")
     ap.add_argument("--landmarks-model", help="time this landmark network (registered name or ONNX) in every facealign row")

@@ -6,7 +6,8 @@ Every default can be overridden by an environment variable, so nothing depends o
 |--------------------|----------------------------------------------------|-------------------------------------------------|
 | FACEALIGN_DATA     | labelled data sets (300w/, ytf68/, mtfl/, body/ ...) | ``../shared/data`` beside a development checkout, else ``./data`` |
 | FACEALIGN_CACHE    | crop caches, scene caches, peer outputs            | ``$XDG_CACHE_HOME/facealign`` (``~/.cache/facealign``) |
-| FACEALIGN_PEERS    | peer models and their virtual environments         | ``peers`` beside the data root (``../shared/peers``) |
+| FACEALIGN_PEERS    | peer model files (e.g. YuNet's ONNX)               | ``peers`` beside the data root (``../shared/peers``) |
+| FACEALIGN_PEER_ENVS| the peers' virtual environments (benchmarks/peers/setup_peers.sh) | ``peer-envs`` under the cache folder |
 | FACEALIGN_RUNS     | training run folders                               | ``./runs``                                      |
 
 A relative path given in a config or on the command line is taken as it is (relative to the working folder);
@@ -60,9 +61,16 @@ def cache_dir(*parts: str) -> Path:
 
 
 def peers_dir() -> Path:
-    """Peer models and environments for side-by-side benchmarks (FACEALIGN_PEERS)."""
+    """Peer model files for side-by-side benchmarks (FACEALIGN_PEERS)."""
     env = _env("FACEALIGN_PEERS")
     return env if env is not None else data_root().parent / "peers"
+
+
+def peer_envs_dir(*parts: str) -> Path:
+    """The peers' virtual environments, one folder per peer (FACEALIGN_PEER_ENVS, default
+    ``cache_dir("peer-envs")``); benchmarks/peers/setup_peers.sh makes them. Not created here."""
+    env = _env("FACEALIGN_PEER_ENVS")
+    return (env if env is not None else cache_dir("peer-envs")).joinpath(*parts)
 
 
 def runs_dir(*parts: str) -> Path:

@@ -1,6 +1,6 @@
 """Fit the "fitted" MediaPipe mesh -> iBUG 68 mapping on 300-W training faces (never on evaluation data).
 
-    /work/venv/bin/python benchmarks/peers/fit_mediapipe_map.py [--data-root ../shared/data]
+    python benchmarks/peers/fit_mediapipe_map.py [--data-root DIR]   (default: the data root, facealign.paths)
 
 Runs run_mediapipe.py (box mode: a crop around each ground-truth face) over 300w/lfpw_train and
 300w/helen_train, then picks for each of the 68 points the mesh vertex with the smallest mean inter-ocular-
@@ -22,13 +22,14 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO))
 
+from facealign import paths  # noqa: E402
 from facealign.evaluation.landmarks_eval import gt_box  # noqa: E402
 from facealign.data import read_pts_folder  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data-root", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--data-root", type=Path, default=paths.data_root())
     ap.add_argument("--work", type=Path, default=REPO / "out" / "mediapipe_fit")
     args = ap.parse_args()
     samples = []
@@ -42,7 +43,7 @@ def main() -> int:
     (args.work / "jobs.json").write_text(json.dumps(jobs))
     out = args.work / "meshes.json"
     if not out.exists():
-        py = Path(os.environ.get("FACEALIGN_PEERS_DIR", "/work/peers")) / "mediapipe" / "bin" / "python"
+        py = paths.peer_envs_dir("mediapipe", "bin", "python")
         env = dict(os.environ, GLOG_minloglevel="2", TF_CPP_MIN_LOG_LEVEL="3")
         subprocess.run([str(py), str(HERE / "run_mediapipe.py"), str(args.work / "jobs.json"), str(out)], check=True, env=env)
     raw = json.loads(out.read_text())

@@ -1,6 +1,6 @@
 """Boxes and scores of a peer detector on a folder of images, for benchmarks/detector_peers_ap.py.
 
-Run inside the peer's environment: /work/peers/opencv (Haar, opencv-python-headless 4.x) or /work/peers/dlib (HOG).
+Run inside the peer's environment (benchmarks/peers/setup_peers.sh): opencv (Haar, opencv-python-headless 4.x) or dlib (HOG).
     python run_detect_peer.py --method haar|hog --images DIR --out FILE.json
 Scores: Haar, the cascade's last-stage weight (detectMultiScale3 with reject levels); HOG, dlib's SVM score
 (detector.run with one upsampling and threshold -0.5). Boxes: [x1, y1, x2, y2] in the peer's own convention.

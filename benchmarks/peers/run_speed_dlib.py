@@ -1,4 +1,4 @@
-"""dlib speed runner (run inside /work/peers/dlib): see speed_common.py for the protocol.
+"""dlib speed runner (run inside the dlib peer environment, benchmarks/peers/setup_peers.sh): see speed_common.py for the protocol.
 
 mode "full": HOG frontal face detector (one upsampling, as face_recognition uses it: finds faces from ~40 px) +
 the 68-point shape predictor of face-recognition-models per face + dlib.get_face_chips (112 px). mode "detect": the

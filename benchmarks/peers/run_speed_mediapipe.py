@@ -1,4 +1,4 @@
-"""MediaPipe 0.10.21 speed runner (run inside /work/peers/mediapipe): see speed_common.py for the protocol.
+"""MediaPipe 0.10.21 speed runner (run inside the mediapipe peer environment, benchmarks/peers/setup_peers.sh): see speed_common.py for the protocol.
 
 mode "mesh": FaceMesh (static images: its BlazeFace detector runs on every photo, then the 468-point mesh per face,
 max 64 faces) + a 5-point similarity warp to a 112x112 crop per face. mode "detect": FaceDetection (short-range

@@ -1,4 +1,4 @@
-"""OpenCV Haar cascade speed runner (run inside /work/peers/opencv, opencv-python-headless 4.x): detection only.
+"""OpenCV Haar cascade speed runner (run inside the opencv peer environment, opencv-python-headless 4.x): detection only.
 
 haarcascade_frontalface_default.xml from cv2.data.haarcascades, grey conversion timed, detectMultiScale with
 scaleFactor 1.1, minNeighbors 5, minSize 24 px (the usual tutorial settings). See speed_common.py for the protocol.

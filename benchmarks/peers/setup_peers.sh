@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Create one virtual environment per peer method (landmarks; opencv: Haar detector for speed) so their pinned dependencies (mediapipe needs numpy<2)
 # never touch facealign's environment. Usage: benchmarks/peers/setup_peers.sh [dlib|mediapipe|opencv ...]
-# Location: $FACEALIGN_PEERS_DIR (default /work/peers)/<name>/; python: $PYTHON (default python3, 3.9-3.12).
+# Location: <peer environments>/<name>/, where the folder is $FACEALIGN_PEER_ENVS, default peer-envs under the cache
+# folder ($FACEALIGN_CACHE, default ${XDG_CACHE_HOME:-~/.cache}/facealign): the rule of facealign.paths.peer_envs_dir,
+# which the benchmarks read. python: $PYTHON (default python3, 3.9-3.12).
 set -euo pipefail
-root="${FACEALIGN_PEERS_DIR:-/work/peers}"
+root="${FACEALIGN_PEER_ENVS:-${FACEALIGN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/facealign}/peer-envs}"
 py="${PYTHON:-python3}"
 peers=("$@")
 [ ${#peers[@]} -eq 0 ] && peers=(dlib mediapipe)

@@ -25,7 +25,7 @@ def add_parser(subparsers) -> None:
                    help="person boxes: photo = the whole photo (default); auto = below each detected face, else the photo")
     p.add_argument("--mediapipe", action="store_true", help="also run MediaPipe Pose 0.10.14 (full) in its own environment")
     p.add_argument("--mediapipe-env", metavar="DIR",
-                   help=f"MediaPipe Pose virtual environment (default: ${ENV_VAR}, else ~/.cache/facealign/peer-envs/mediapipe-pose)")
+                   help=f"MediaPipe Pose virtual environment (default: ${ENV_VAR}, else mediapipe-pose in the peer environments folder)")
     p.add_argument("--mapping", choices=["fitted", "rule"], default="fitted", help="MediaPipe's neck / head top (docs/body.md)")
     p.add_argument("--out", metavar="DIR", help="write metrics.json, predictions and ced_body.png here")
     p.add_argument("--limit", type=int, default=0, metavar="N", help="only the first N people of each set")

@@ -23,7 +23,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--megapixels", type=float, default=12.0, help="also the photos enlarged to this size (0: no)")
     p.add_argument("--peers", default="", help="comma list of yunet, mediapipe, hog, haar, or 'all'")
     p.add_argument("--peer-envs", type=Path, default=None,
-                   help="folder of the peers' virtual environments (default: the cache's peer-envs)")
+                   help="folder of the peers' virtual environments (default: $FACEALIGN_PEER_ENVS, else peer-envs under the cache folder)")
     p.add_argument("--photos", default="", help="comma list of photo names (default: all reference photos)")
     p.add_argument("--det-size", type=int, default=None, help="detector working size (default: the detector's)")
     p.add_argument("--det-threshold", type=float, default=None)
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise SystemExit(f"eval detector-wild: unknown peers {unknown}: one of {', '.join(PEERS)}")
     names = [s for s in args.photos.split(",") if s] or None
-    envs = args.peer_envs or paths.cache_dir("peer-envs")
+    envs = args.peer_envs or paths.peer_envs_dir()
     fa = FaceAligner(args.model, det_size=args.det_size, det_threshold=args.det_threshold, threads=args.threads)
 
     def ours(img):

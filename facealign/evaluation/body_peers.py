@@ -3,7 +3,7 @@ environment through benchmarks/peers/run_mediapipe_pose.py (measured, never impo
 its 33 points mapped to the 14 LSP joints.
 
 Environment: ``<env>/bin/python``, where ``env`` is the --mediapipe-env option, else the FACEALIGN_MEDIAPIPE_POSE
-environment variable, else ``facealign.paths.cache_dir("peer-envs", "mediapipe-pose")``.
+environment variable, else ``facealign.paths.peer_envs_dir("mediapipe-pose")``.
 
 Mapping (MediaPipe's left/right are the subject's, as LSP's): ankles 28/27, knees 26/25, hips 24/23, wrists
 16/15, elbows 14/13, shoulders 12/11 (right/left). LSP's neck and head top have no MediaPipe point:
@@ -36,9 +36,9 @@ FITTED = {"neck": (0.446, -0.026), "head_top": (0.53, -0.038)}
 
 
 def default_env() -> Path:
-    """The MediaPipe Pose environment: FACEALIGN_MEDIAPIPE_POSE, else the cache's peer-envs/mediapipe-pose."""
+    """The MediaPipe Pose environment: FACEALIGN_MEDIAPIPE_POSE, else paths.peer_envs_dir("mediapipe-pose")."""
     value = os.environ.get(ENV_VAR, "").strip()
-    return Path(value).expanduser() if value else paths.cache_dir("peer-envs", "mediapipe-pose")
+    return Path(value).expanduser() if value else paths.peer_envs_dir("mediapipe-pose")
 
 
 def to_lsp(points: np.ndarray | None, mapping: str = "fitted") -> np.ndarray:

@@ -1,7 +1,7 @@
 """Peer face detectors (YuNet, mediapipe full range, dlib HOG, OpenCV Haar) on the wild photos, each in a subprocess
 of its own virtual environment through benchmarks/peers/run_detect_wild.py (peers are measured, never imported).
 
-Environments: ``<peer_envs>/{opencv,mediapipe,dlib}/bin/python`` (default ``paths.cache_dir("peer-envs")``);
+Environments: ``<peer_envs>/{opencv,mediapipe,dlib}/bin/python`` (default ``paths.peer_envs_dir()``);
 YuNet's model: ``paths.peers_dir()/face_detection_yunet.onnx``; it runs in the opencv environment, or in this
 interpreter when that environment is missing (OpenCV here has FaceDetectorYN too).
 """
