@@ -95,7 +95,7 @@ def collect(args) -> dict:
         faces = fa.detect(im)
         best = (0.0, 0.0)
         if faces:
-            iou = iou_matrix(np.array([f.box for f in faces]), box[None])[:, 0]
+            iou = iou_matrix(np.array([f.found_box for f in faces]), box[None])[:, 0]
             for f, o in zip(faces, iou):
                 if o >= 0.4 and f.score > best[0]:
                     best = (f.score, float(f.landmark_scores.mean()))
@@ -103,7 +103,7 @@ def collect(args) -> dict:
     neg = []
     for k, im in enumerate(mosaics(rng, data_root, args.negatives)):
         for f in fa.detect(im):
-            neg.append([k, float(f.box[2] - f.box[0]), f.score, float(f.landmark_scores.mean())])
+            neg.append([k, float(f.found_box[2] - f.found_box[0]), f.score, float(f.landmark_scores.mean())])
     return {"positives": pos, "negatives": neg, "negative_images": args.negatives}
 
 

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from facealign.alignment.crop import roll_from_five, upright_box
-from facealign.alignment.points import five_from_68
+from facealign.alignment.points import five_from_68, tight_box
 from facealign.alignment.templates import fit_template, get_template
 from facealign.alignment.transforms import invert
 from facealign.detection.base import Detector
@@ -136,25 +136,31 @@ class FaceAligner:
         """All faces in a BGR uint8 image with box, score, 68 landmarks and 5 landmarks (highest score first).
 
         The stage order: detector -> landmark crops made upright by the detector's eye line -> landmarks ->
-        the landmark confidence check (``verify``) -> 5 points from the 68. ``timings``, when given, receives
+        the landmark confidence check (``verify``) -> 5 points from the 68. ``box`` is then the tight box of the
+        68 points (docs/conventions.md), ``detector_box`` the detector's own box (the fast path without 68
+        points: both the detector's). ``timings``, when given, receives
         the seconds of the "detect" and "landmarks" (including the check) stages of this call (the benchmark).
         """
         image = _check_image(image)
         t0 = time.perf_counter()
         faces = self.detector.detect(image)
         t1 = time.perf_counter()
+        for f in faces:  # the detector's own box stays with the face; ``box`` follows the 68 points below
+            f.detector_box = np.array(f.box, dtype=np.float64)
         if faces and self.landmark_model is not None:
             boxes = np.array([f.box for f in faces], dtype=np.float64)
             self._landmarks_into(image, faces, boxes, detector_rolls(faces))
             if self.verify > 0:
-                faces = [f for f in faces if f.landmark_scores is None or f.landmark_scores.mean() >= self._verify_at(f.box)]
+                faces = [f for f in faces if f.landmark_scores is None
+                         or f.landmark_scores.mean() >= self._verify_at(f.detector_box)]
         if timings is not None:
             timings["detect"] = t1 - t0
             timings["landmarks"] = time.perf_counter() - t1
         return faces
 
     def landmarks_for_boxes(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None) -> list[Face]:
-        """Faces for given boxes (N, 4) in the tight-68-point convention, skipping detection; same order."""
+        """Faces for given boxes (N, 4) in the tight-68-point convention, skipping detection; same order. Each
+        face's ``box`` is then the tight box of its predicted 68 points (the given box without a landmark model)."""
         image = _check_image(image)
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         if not np.isfinite(boxes).all() or (boxes[:, 2:] <= boxes[:, :2]).any():
@@ -246,6 +252,7 @@ class FaceAligner:
             f.landmarks = p
             f.landmark_scores = s
             f.landmarks5 = p5
+            f.box = tight_box(p)  # the box convention: the tight box of the 68 points
 
 
 @dataclass

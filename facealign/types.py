@@ -3,7 +3,8 @@
 Conventions (see docs/conventions.md):
 - Coordinates are 0-based pixels of the original image as stored, after EXIF orientation is applied;
   the centre of the top-left pixel is (0, 0).
-- ``box`` is ``[x1, y1, x2, y2]``, the tight box of the face's 68 iBUG points (jaw, brows, nose, mouth).
+- ``box`` is ``[x1, y1, x2, y2]``, the tight box of the face's 68 iBUG points (jaw, brows, nose, mouth); a face
+  without 68 points (the fast path) has the detector's box. ``detector_box`` keeps the detector's own box.
 - ``landmarks`` follow the iBUG 68 order; ``landmarks5`` are left eye centre, right eye centre, nose tip,
   left mouth corner, right mouth corner, "left" meaning image left.
 """
@@ -63,7 +64,7 @@ class Fit3D:
 class Face:
     """One detected face and everything the pipeline learned about it."""
 
-    box: np.ndarray  # (4,) float x1, y1, x2, y2
+    box: np.ndarray  # (4,) float x1, y1, x2, y2: the tight box of ``landmarks`` when there are 68 points
     score: float
     landmarks: np.ndarray | None = None  # (68, 2)
     landmarks5: np.ndarray | None = None  # (5, 2)
@@ -71,10 +72,18 @@ class Face:
     pose: Pose | None = None
     fit: Fit3D | None = None
     track: int | None = None
+    # the detector's own box (what the landmark crop and the detection score refer to); None for given boxes
+    detector_box: np.ndarray | None = None
 
     @property
     def landmarks3d(self) -> np.ndarray | None:
         return None if self.fit is None else self.fit.landmarks3d
+
+    @property
+    def found_box(self) -> np.ndarray:
+        """The box the face was found with: the detector's own box when kept, else ``box``. For whatever measures
+        or was calibrated on the detector (detection metrics, the verify threshold, the face-to-body rule)."""
+        return self.box if self.detector_box is None else self.detector_box
 
     def to_json(self, decimals: int = 2) -> dict[str, Any]:
         """The results.jsonl face object (keys documented in docs/json.md)."""
@@ -88,6 +97,8 @@ class Face:
             "landmarks": pts(self.landmarks),
             "landmarks5": pts(self.landmarks5),
         }
+        if self.detector_box is not None:
+            out["detector_box"] = pts(self.detector_box)
         if self.track is not None:
             out["track"] = int(self.track)
         if self.fit is not None:

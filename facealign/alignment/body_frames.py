@@ -1,8 +1,8 @@
 """Body geometry beyond the crop rule: the person box that hangs below a face, and the upper-body and full-body
 alignment frames (templates, like the face templates).
 
-Face -> person box: in the face's frame (origin the face box centre, unit the face box's longer side, the tight
-box of the 68 points), the tight box of a full-body person's 14 joints has its centre at (FACE_TO_BODY["cx"],
+Face -> person box: in the face's frame (origin the face box centre, unit the face box's longer side; the
+detector's own box, ``Face.found_box``, which estimates the tight box of the 68 points), the tight box of a full-body person's 14 joints has its centre at (FACE_TO_BODY["cx"],
 FACE_TO_BODY["cy"]) and size FACE_TO_BODY["w"] x FACE_TO_BODY["h"]: medians over the people of LSP and PARSE
 training photos whose face the shipped face model found (docs/body.md). The body is mostly upright whatever
 the head's roll: the box turns by ``ROLL_FOLLOW`` x the face's roll, the fitted slope of the torso angle on it.
@@ -39,8 +39,8 @@ FULL_MIDPOINTS = np.array([[0.5, 0.22], [0.5, 0.50], [0.5, 0.88]])  # shoulders,
 
 
 def body_box_from_face(face_box: np.ndarray, roll: float = 0.0) -> tuple[np.ndarray, float]:
-    """(person box x1, y1, x2, y2, crop angle in degrees) of the body below a face box (tight 68-point box) with
-    the face's roll in degrees."""
+    """(person box x1, y1, x2, y2, crop angle in degrees) of the body below a face box (the detector's box, as
+    FACE_TO_BODY was measured; a tight 68-point box for given faces) with the face's roll in degrees."""
     b = np.asarray(face_box, np.float64)[:4]
     c = (b[:2] + b[2:]) / 2
     s = max(b[2] - b[0], b[3] - b[1], 1.0)

@@ -26,7 +26,7 @@ def person_boxes(shape: tuple[int, ...], faces: list[Face] | None = None, boxes:
         out, angles = [], []
         for f in faces:
             roll = float(roll_from_five(f.landmarks5)) if f.landmarks5 is not None else 0.0
-            box, angle = body_box_from_face(f.box, roll)
+            box, angle = body_box_from_face(f.found_box, roll)  # FACE_TO_BODY was measured on detector boxes
             out.append(box)
             angles.append(angle)
         return np.array(out), np.array(angles), list(range(len(faces))), "faces"
@@ -41,7 +41,7 @@ def link_faces(bodies: list[Body], faces: list[Face]) -> None:
         return
     taken = {b.face for b in bodies if b.face is not None}
     pairs = []
-    centres = np.array([(f.box[:2] + f.box[2:]) / 2 for f in faces])
+    centres = np.array([(f.found_box[:2] + f.found_box[2:]) / 2 for f in faces])
     for i, b in enumerate(bodies):
         if b.face is not None:
             continue

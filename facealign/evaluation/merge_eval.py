@@ -45,10 +45,10 @@ def person_sets(folder: str | Path, min_photos: int = 2) -> dict[str, list[Path]
 
 
 def main_face(faces: list[Face]) -> Face | None:
-    """The largest, surest face of a photo."""
+    """The largest (by the detector's box), surest face of a photo."""
     if not faces:
         return None
-    return max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]) * f.score)
+    return max(faces, key=lambda f: (f.found_box[2] - f.found_box[0]) * (f.found_box[3] - f.found_box[1]) * f.score)
 
 
 @dataclass
@@ -172,7 +172,7 @@ def landmark_error(aligner, render: np.ndarray, region: np.ndarray, photo: np.nd
     pasted = photo.copy()
     pasted[region] = render[region]
     roll = np.degrees(np.arctan2(*(face.landmarks[45] - face.landmarks[36])[::-1]))
-    got = aligner.landmarks_for_boxes(pasted, face.box[None], np.array([roll]))[0].landmarks
+    got = aligner.landmarks_for_boxes(pasted, face.found_box[None], np.array([roll]))[0].landmarks
     iod = float(np.linalg.norm(face.landmarks[45] - face.landmarks[36]))
     return float(np.linalg.norm(got - face.landmarks, axis=1).mean() / max(iod, 1e-9))
 

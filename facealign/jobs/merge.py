@@ -109,8 +109,8 @@ class MergeSummary:
 
 
 def main_face(faces: list) -> Any:
-    """The photo's subject: the largest face, weighed by its detection score."""
-    return max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]) * f.score)
+    """The photo's subject: the largest face (by the detector's box), weighed by its detection score."""
+    return max(faces, key=lambda f: (f.found_box[2] - f.found_box[0]) * (f.found_box[3] - f.found_box[1]) * f.score)
 
 
 def merge_aligner(opts: MergeOptions):

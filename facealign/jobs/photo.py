@@ -147,6 +147,8 @@ def _scale_face(f, k: float) -> None:
     if k == 1.0:
         return
     f.box = f.box * k
+    if f.detector_box is not None:
+        f.detector_box = f.detector_box * k
     if f.landmarks is not None:
         f.landmarks = f.landmarks * k
     if f.landmarks5 is not None:

@@ -199,10 +199,12 @@ class FaceTracker:
                 self._next_id += 1
 
     def _merge(self, faces: list[Face]) -> None:
-        """Two tracks on one face (e.g. a lost track and its replacement): keep the older id."""
+        """Two tracks on one face (e.g. a lost track and its replacement): keep the older id. Judged on the tracks'
+        boxes (the landmark crops' boxes this frame), not on the faces' tight 68-point boxes."""
         if len(faces) < 2:
             return
-        boxes = np.array([f.box for f in faces])
+        box_of = {t.id: t.box for t in self.tracks}
+        boxes = np.array([box_of[f.track] for f in faces], dtype=np.float64)
         iou = iou_matrix(boxes, boxes)
         np.fill_diagonal(iou, 0)
         drop = set()
@@ -211,8 +213,8 @@ class FaceTracker:
             drop.add(max(a, b))
         for i, f in enumerate(faces):  # a small track inside a larger face is a part of it
             others = np.delete(boxes, i, axis=0)
-            bigger = others[(others[:, 2:] - others[:, :2]).max(1) > (f.box[2:] - f.box[:2]).max()]
-            if len(bigger) and covered_by(f.box, bigger) > self.opt.contain:
+            bigger = others[(others[:, 2:] - others[:, :2]).max(1) > (boxes[i, 2:] - boxes[i, :2]).max()]
+            if len(bigger) and covered_by(boxes[i], bigger) > self.opt.contain:
                 drop.add(f.track)
         if drop:
             self.tracks = [t for t in self.tracks if t.id not in drop]
