@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
     fa = FaceAligner(args.model, det_size=args.det_size, det_threshold=args.det_threshold, threads=args.threads)
 
     def ours(img):
-        faces = fa.detect(img)
-        return [f.box for f in faces], [f.score for f in faces]
+        faces = fa.detect(img)  # the detector's own boxes (box would be the tight box of the 68 points)
+        return [f.found_box for f in faces], [f.score for f in faces]
 
     def detector_only(img):
         faces = fa.detector.detect(img)
