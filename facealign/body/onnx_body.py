@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from facealign.alignment.body_points import BODY_CROP_SCALE, FLIP, N_JOINTS, body_crop_transform
 from facealign.alignment.crop import warp_crop
 from facealign.alignment.transforms import apply, invert
+from facealign.io.images import as_bgr
 from facealign.runtime import registry
 from facealign.runtime.session import create_session
 
@@ -44,7 +44,7 @@ class ONNXBody:
               ) -> tuple[np.ndarray, np.ndarray]:
         """(uint8 crops (N, S, S, 3), transforms (N, 2, 3) photo -> crop): the network input of each person box;
         ``angles`` (degrees, one a box) turn the crops."""
-        image = _as_bgr(image)
+        image = as_bgr(image)
         boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
         out = np.zeros((len(boxes), self.size, self.size, 3), np.uint8)
         mats = np.zeros((len(boxes), 2, 3))
@@ -74,12 +74,3 @@ class ONNXBody:
             sc = (sc[:n] + sc[n:, FLIP]) / 2
         joints = np.stack([apply(invert(mats[i]), kp[i]) for i in range(n)]).astype(np.float32)
         return joints, sc.astype(np.float32)
-
-
-def _as_bgr(image: np.ndarray) -> np.ndarray:
-    """A 3-channel uint8 view of grey or BGRA input (the network takes BGR)."""
-    if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    return image

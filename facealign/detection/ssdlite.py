@@ -20,6 +20,7 @@ from facealign.detection.anchors import decode, priors
 from facealign.detection.base import Detector
 from facealign.detection.nms import nms
 from facealign.detection.resolution import LEVEL_FACTOR, inner_edge_mask, levels, tiles
+from facealign.io.images import as_bgr
 from facealign.runtime import registry
 from facealign.runtime.session import create_session
 from facealign.types import Face
@@ -103,11 +104,7 @@ class SSDLiteDetector(Detector):
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """Faces in a BGR uint8 image (grey H x W and BGRA are accepted), highest score first."""
-        image = np.asarray(image)
-        if image.ndim == 2:
-            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-        elif image.ndim == 3 and image.shape[2] == 4:
-            image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+        image = as_bgr(np.asarray(image))
         if image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"expected an H x W x 3 BGR image, got shape {image.shape}")
         if image.dtype != np.uint8:

@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import cv2
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
@@ -273,3 +274,13 @@ def _to_bgr8(im: Image.Image) -> np.ndarray:
 def is_image_path(path: str | os.PathLike) -> bool:
     """True when a folder expansion takes this file (its extension is in IMAGE_EXTENSIONS)."""
     return os.path.splitext(os.fspath(path))[1].lower() in IMAGE_EXTENSIONS
+
+
+def as_bgr(image: np.ndarray) -> np.ndarray:
+    """A 3-channel image of grey (H, W) or BGRA (H, W, 4) input, the input itself otherwise: the networks and the
+    crop warp take BGR (what load_image returns)."""
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from facealign.alignment.crop import crop_transform, warp_crop
 from facealign.alignment.points import FLIP68
 from facealign.alignment.transforms import apply, invert
+from facealign.io.images import as_bgr
 from facealign.landmarks.base import LandmarkModel
 from facealign.runtime import registry
 from facealign.runtime.session import create_session
@@ -56,7 +56,7 @@ class ONNXLandmarks(LandmarkModel):
         self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """(uint8 crops (N, S, S, 3), transforms (N, 2, 3) image -> crop): the network input of each box."""
-        image = _as_bgr(image)
+        image = as_bgr(image)
         boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
         n = len(boxes)
         buf = self._buffer(n)
@@ -91,12 +91,3 @@ class ONNXLandmarks(LandmarkModel):
         for i in range(n):
             out[i] = apply(invert(mats[i]), lm[i])
         return out, scores
-
-
-def _as_bgr(image: np.ndarray) -> np.ndarray:
-    """A 3-channel uint8 view of grey or BGRA input (the network takes BGR)."""
-    if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    return image
