@@ -56,12 +56,13 @@ class MergeMethod:
 
     fuse: Callable[[Iterator[AlignedInput], "MergeOptions"], Any]
     outputs: tuple[str, ...]
+    extra_files: Callable[[Path], dict[str, Path]] | None = None  # FILE -> other files written beside it (3d mesh)
 
 
 METHODS: dict[str, MergeMethod] = {
     "mean": MergeMethod(fuse_mean, ("", "_median", "_sheet")),
     "warp": MergeMethod(merge_methods.fuse_warp, ("", "_sheet")),
-    "3d": MergeMethod(merge_methods.fuse_3d, ("",)),
+    "3d": MergeMethod(merge_methods.fuse_3d, ("",), merge_methods.mesh_paths),
 }
 
 
@@ -91,10 +92,14 @@ class MergeOptions:
         return self
 
     def output_paths(self) -> dict[str, Path]:
-        """Suffix -> file of each picture the method writes, and "json" -> the report."""
+        """Suffix -> file of each picture the method writes, "json" -> the report, and the method's other files
+        (3d: "obj", "mtl", "texture"): everything the merge may write, checked against the inputs up front."""
         out = Path(self.out)
-        paths = {k: out.with_name(out.stem + k + out.suffix) for k in METHODS[self.method].outputs}
+        method = METHODS[self.method]
+        paths = {k: out.with_name(out.stem + k + out.suffix) for k in method.outputs}
         paths["json"] = out.with_suffix(".json")
+        if method.extra_files is not None:
+            paths.update(method.extra_files(out))
         return paths
 
 

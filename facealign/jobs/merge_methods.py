@@ -67,15 +67,24 @@ class MethodResult:
             e.update(p)
 
     def write_extras(self, out: Path) -> list[Path]:
-        """Write the textured mesh beside ``out`` (3d): FILE.obj, FILE.mtl, FILE_texture.png."""
+        """Write the textured mesh beside ``out`` (3d): the files of ``mesh_paths(out)``."""
         if self.mesh is None:
             return []
         from facealign.face3d.texture_io import write_textured_obj
 
         v, uv, tris, tex = self.mesh
-        paths = write_textured_obj(out.with_suffix(".obj"), v, uv, tris, tex,
-                                   texture_name=out.stem + "_texture.png")
+        files = mesh_paths(out)
+        paths = write_textured_obj(files["obj"], v, uv, tris, tex, texture_name=files["texture"].name)
         return list(paths.values())
+
+
+def mesh_paths(out: str | Path) -> dict[str, Path]:
+    """The textured mesh the 3d method writes beside ``out``: FILE.obj, FILE.mtl (the .obj's stem, as
+    write_textured_obj names it) and FILE_texture.png. The merge job refuses an --out that would overwrite an
+    input through any of them."""
+    out = Path(out)
+    return {"obj": out.with_suffix(".obj"), "mtl": out.with_suffix(".mtl"),
+            "texture": out.with_name(out.stem + "_texture.png")}
 
 
 def _collect(inputs: Iterator[Any]) -> tuple[list[str], list[np.ndarray], list[Any]]:

@@ -48,6 +48,20 @@ def test_out_equal_to_an_input_is_refused_before_any_work(tmp_path, fakes, capsy
     assert (src / "p0.png").read_bytes() == before
 
 
+@pytest.mark.parametrize("victim", ["x_texture.png", "x.obj", "x.mtl"])
+def test_out_whose_3d_mesh_files_would_overwrite_an_input_is_refused(tmp_path, fakes, capsys, victim):
+    """--method 3d also writes FILE.obj, FILE.mtl and FILE_texture.png beside FILE: none may be an input."""
+    src = _photos(tmp_path / "in", 2)
+    target = src / victim
+    target.write_bytes((src / "p0.png").read_bytes())
+    before = target.read_bytes()
+    assert main(["merge", str(src / "p1.png"), str(target), "--out", str(src / "x.png"), "--method", "3d", "-q"]) == 2
+    assert "would overwrite the input" in capsys.readouterr().err
+    assert target.read_bytes() == before and not (src / "x.png").exists()
+    paths = merge_job.MergeOptions(out=str(src / "x.png"), method="3d").output_paths()
+    assert {p.name for p in paths.values()} == {"x.png", "x.json", "x.obj", "x.mtl", "x_texture.png"}
+
+
 def test_merge_of_generated_photos(tmp_path, fakes):
     src = _photos(tmp_path / "in", 5)
     out = tmp_path / "m.png"
