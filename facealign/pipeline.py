@@ -287,15 +287,9 @@ class AlignerOptions:
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be >= 1, got {self.threads}")
         if self.detector_model:
-            try:
-                check_model(self.detector_model, "detector")
-            except ValueError as e:
-                raise ValueError(f"--detector-model: {e}") from None
+            check_model(self.detector_model, "detector", "--detector-model")
         if self.landmarks_model and not self.fast:
-            try:
-                check_model(self.landmarks_model, "landmarks")
-            except ValueError as e:
-                raise ValueError(f"--landmarks-model: {e}") from None
+            check_model(self.landmarks_model, "landmarks", "--landmarks-model")
         return self
 
 

@@ -51,18 +51,19 @@ BUILDERS: dict[str, Callable[..., Any]] = {
 }
 
 
-def check_model(model: str | Path | None, kind: str) -> ModelSpec:
+def check_model(model: str | Path | None, kind: str, option: str = "") -> ModelSpec:
     """The spec describing ``model`` (a registered name, None for the default, or an ONNX file) of ``kind``.
 
     The one validation of a model choice (commands and option objects call it up front): raises ValueError
-    with a one-line reason (unknown name, wrong kind, missing file) instead of failing later per input.
+    with a one-line reason (unknown name, wrong kind, missing file) instead of failing later per input; the
+    reason starts with ``option`` (e.g. "--landmarks-model: ") when one is given.
     """
     if kind not in BUILDERS:
         raise ValueError(f"unknown model kind {kind!r}: expected one of {', '.join(BUILDERS)}")
     try:
         return registry.resolve(model, kind)[0]
-    except FileNotFoundError as e:
-        raise ValueError(str(e)) from None
+    except (FileNotFoundError, ValueError) as e:
+        raise ValueError(f"{option}: {e}" if option else str(e)) from None
 
 
 def build_model(model: str | Path | None, kind: str, **options: Any) -> Any:

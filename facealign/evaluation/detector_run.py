@@ -27,10 +27,7 @@ class DetectorEvalOptions:
 
         if self.det_size < 1 or self.fppi <= 0 or self.limit < 0 or self.scenes < 0:
             raise ValueError("det-size must be >= 1, fppi > 0, limit and scenes >= 0")
-        try:
-            check_model(self.model, "detector")
-        except ValueError as e:
-            raise ValueError(f"--model: {e}") from None
+        check_model(self.model, "detector", "--model")
         return self
 
 

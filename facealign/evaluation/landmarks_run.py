@@ -41,10 +41,7 @@ class LandmarksEvalOptions:
         if self.limit < 0:
             raise ValueError(f"limit must be >= 0, got {self.limit}")
         if self.landmarks_model:
-            try:
-                check_model(self.landmarks_model, "landmarks")
-            except ValueError as e:
-                raise ValueError(f"--landmarks-model: {e}") from None
+            check_model(self.landmarks_model, "landmarks", "--landmarks-model")
         return self
 
 

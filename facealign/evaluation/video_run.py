@@ -62,10 +62,7 @@ class VideoEvalOptions:
         for flag, model, kind in (("--landmarks-model", self.landmarks_model, "landmarks"),
                                   ("--causal-model", self.causal_model or "temporal-causal", "temporal"),
                                   ("--offline-model", self.offline_model or "temporal-offline", "temporal")):
-            try:
-                check_model(model, kind)
-            except ValueError as e:
-                raise ValueError(f"{flag}: {e}") from None
+            check_model(model, kind, flag)
         return self
 
 
