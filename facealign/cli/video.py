@@ -39,6 +39,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--landmarks-model", metavar="NAME", help="landmark network: a registered name (default stfan-lmk-112; stfan-lmk-112-fast: half the cost) or an .onnx file")
     p.add_argument("--max-frames", type=positive_int, help="stop after this many frames")
     p.add_argument("--fps", type=positive_float, default=25.0, help="frame rate of a folder of frames (default 25)")
+    p.add_argument("--max-pixels", type=int, default=40_000_000,
+                   help="largest frame image of a folder of frames (width x height; default 40000000): a larger "
+                   "one is skipped and named, never decoded; a video file's frames are not limited")
     p.add_argument("--threads", type=positive_int, default=1,
                    help="onnxruntime threads per model and OpenCV threads (default 1: the models are small and the "
                    "other core decodes and encodes video)")
@@ -55,7 +58,7 @@ def options_from_args(args: argparse.Namespace) -> VideoOptions:
         max_lost=args.max_lost, crops=args.crops, template=args.template, size=args.size, fit3d=args.fit3d,
         overlay=not args.no_overlay, det_size=args.det_size, det_threshold=args.det_threshold, refine=args.refine,
         landmarks_model=args.landmarks_model, max_frames=args.max_frames, fps=args.fps, threads=args.threads,
-        resume=args.resume,
+        resume=args.resume, max_pixels=args.max_pixels,
     ).validate()
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from facealign.io.images import DEFAULT_MAX_PIXELS
 from facealign.io.results import JsonLinesWriter
 from facealign.jobs.aligner import make_aligner
 from facealign.temporal.fusion import MODES as TEMPORAL_MODES
@@ -43,6 +44,7 @@ class VideoOptions:
     max_frames: int | None = None  # stop after this many frames
     resume: bool = False  # continue an interrupted run in ``out`` (same options) after its last complete frame
     fps: float = 25.0  # frame rate of a folder of frames
+    max_pixels: int = DEFAULT_MAX_PIXELS  # a folder's frame images above this are skipped and named (as align's limit)
     threads: int = 1  # onnxruntime threads per model and OpenCV threads
     extra: dict[str, Any] = field(default_factory=dict)  # "aligner_factory": "module:function" (tests)
 
@@ -63,6 +65,7 @@ class VideoOptions:
         check_float("det_threshold", self.det_threshold, 0.0, 1.0)
         check_int("max_frames", self.max_frames, 1)
         check_float("fps", self.fps, 0.0, 1000.0, optional=False, open_low=True)
+        check_int("max_pixels", self.max_pixels, 1, optional=False)
         check_int("threads", self.threads, 1, 256, optional=False)
         check_model("landmarks_model", self.landmarks_model, "landmarks")
         return self
@@ -99,7 +102,7 @@ def frame_record(index: int, t: float, faces: list, fit3d: bool) -> dict[str, An
 
 # options that change what a video run writes: --resume refuses to continue a run made with other values
 OUTPUT_SETTINGS = ("temporal", "key_interval", "max_lost", "crops", "template", "size", "fit3d", "overlay", "det_size",
-                   "det_threshold", "refine", "landmarks_model", "fps")
+                   "det_threshold", "refine", "landmarks_model", "fps", "max_pixels")
 OUTPUT_PATTERNS = ["overlay.mp4", "crops/track_*.mp4"]  # an earlier run's videos, cleared by a fresh run
 
 
@@ -133,7 +136,7 @@ def run_video(
         settings["input"] = os.path.abspath(opts.input)
         check_run_settings(out, "video", settings, opts.resume)
         earlier = _earlier_frames(out / "landmarks.jsonl") if opts.resume else {}
-        src = open_frames(opts.input, max_frames=opts.max_frames, fps=opts.fps)
+        src = open_frames(opts.input, max_frames=opts.max_frames, fps=opts.fps, max_pixels=opts.max_pixels)
         try:
             return _track(opts, out, src, earlier, progress, on_error)
         finally:

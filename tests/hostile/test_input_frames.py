@@ -71,3 +71,33 @@ def test_special_files_are_not_videos(tmp_path):
     for p in (tmp_path / "clip.mp4", tmp_path / "zero.mp4"):
         with pytest.raises(VideoError, match="not a regular file"):
             open_frames(p)
+
+
+def test_video_max_pixels_option_limits_a_folders_frames(tmp_path, monkeypatch, capsys):
+    """`video --max-pixels N` (as align's): a frame over N is skipped and named, exit 1; a bad N exits 2 before any
+    output; the API option (VideoOptions.max_pixels) is range-checked."""
+    import pytest
+
+    pytest.importorskip("av")
+    from helpers import BrightSquareDetector
+    from video_helpers import SquareLandmarks
+
+    from facealign.cli.main import main
+    from facealign.jobs import video as video_job
+    from facealign.jobs.options import OptionsError
+    from facealign.pipeline import FaceAligner
+
+    monkeypatch.setattr(video_job, "video_aligner", lambda opts: FaceAligner(BrightSquareDetector(), SquareLandmarks()))
+    folder = tmp_path / "frames"
+    _frames(folder)  # three 32x24 frames: 768 pixels each
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(folder / "f3.png")  # 1600 pixels
+    out = tmp_path / "v"
+    assert main(["video", str(folder), "--out", str(out), "-q", "--no-overlay", "--max-pixels", "1000"]) == 1
+    err = capsys.readouterr().err
+    assert "f3.png (image too large (40x40 = " in err and "Traceback" not in err
+    assert len((out / "landmarks.jsonl").read_text().splitlines()) == 3
+    for bad in ["0", "-5"]:
+        assert main(["video", str(folder), "--out", str(tmp_path / bad), "-q", "--max-pixels", bad]) == 2
+        assert "max_pixels" in capsys.readouterr().err and not (tmp_path / bad).exists()
+    with pytest.raises(OptionsError, match="max_pixels"):
+        video_job.VideoOptions(input=str(folder), out=str(out), max_pixels=0).validate()
