@@ -120,6 +120,9 @@ def run_and_report(args: argparse.Namespace, fit3d: bool) -> int:
     def on_error(path: str, message: str) -> None:
         tqdm.write(f"facealign: error: {printable(path)}: {printable(message)}", file=sys.stderr)
 
+    def on_warning(path: str, message: str) -> None:  # e.g. only the first page of a multi-page TIFF was read
+        tqdm.write(f"facealign: warning: {printable(path)}: {printable(message)}", file=sys.stderr)
+
     try:
         opts = options_from_args(args, fit3d)
     except OptionsError as e:  # bad arguments: like the argument parser's own errors
@@ -127,7 +130,7 @@ def run_and_report(args: argparse.Namespace, fit3d: bool) -> int:
         raise SystemExit(2) from None
     try:
         with terminate_as_interrupt():
-            summary = run_batch(args.inputs, opts, progress=not args.quiet, on_error=on_error)
+            summary = run_batch(args.inputs, opts, progress=not args.quiet, on_error=on_error, on_warning=on_warning)
     except OptionsError as e:
         sys.stderr.write(f"facealign: error: {e}\n")
         return 2

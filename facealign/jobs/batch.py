@@ -1,7 +1,7 @@
 """The photo batch behind `align` and `pose`: every input through the pipeline, one results.jsonl line each.
 
 One input never stops the batch: its error goes into its JSON line and to the ``on_error`` callback, and the job
-goes on. Options are checked as a whole first (``OptionsError`` before any image is read).
+goes on. A warning (e.g. only the first page of a multi-page TIFF was read) goes into the line and to ``on_warning``. Options are checked as a whole first (``OptionsError`` before any image is read).
 """
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def run_batch(
     *,
     progress: bool = True,
     on_error: Callable[[str, str], None] | None = None,
+    on_warning: Callable[[str, str], None] | None = None,
 ) -> BatchSummary:
     """Process every input; write DIR/results.jsonl (one line per input, in input order), crops and overlays.
 
@@ -64,12 +65,12 @@ def run_batch(
         settings = {k: getattr(opts, k) for k in OUTPUT_SETTINGS}
         settings["boxes"] = _digest(opts.boxes)
         check_run_settings(out, "batch", settings, opts.resume)
-        return _run(engine, expand_inputs(inputs, exclude=[out]), opts, out, progress, on_error)
+        return _run(engine, expand_inputs(inputs, exclude=[out]), opts, out, progress, on_error, on_warning)
     finally:
         lock.release()
 
 
-def _run(engine, items, opts: BatchOptions, out: Path, progress: bool, on_error) -> BatchSummary:
+def _run(engine, items, opts: BatchOptions, out: Path, progress: bool, on_error, on_warning=None) -> BatchSummary:
     from tqdm import tqdm
 
     summary = BatchSummary()
@@ -92,6 +93,8 @@ def _run(engine, items, opts: BatchOptions, out: Path, progress: bool, on_error)
                     summary.errors.append((rec["image"], rec["error"]))
                     if on_error:
                         on_error(rec["image"], rec["error"])
+                if rec.get("warning") and on_warning:
+                    on_warning(rec["image"], rec["warning"])
                 bar.update(1)
                 bar.set_postfix(faces=summary.faces, errors=summary.failed, refresh=False)
         finally:

@@ -55,7 +55,7 @@ def test_odd_names_never_stop_the_batch(tmp_path, capfd):
     assert len(_records(out)) == 3 and "1 of 1 inputs failed" in capfd.readouterr().err
 
 
-def test_multi_page_input_is_read_and_flagged(tmp_path):
+def test_multi_page_input_is_read_and_flagged(tmp_path, capsys):
     photos = tmp_path / "in"
     photos.mkdir()
     frames = [Image.fromarray(squares_image([(20, 30, 60)])[..., ::-1]) for _ in range(2)]
@@ -66,6 +66,9 @@ def test_multi_page_input_is_read_and_flagged(tmp_path):
     by = {os.path.basename(r["image"]): r for r in _records(out)}
     assert by["scan.tif"]["warning"] == "TIFF file with 2 pages: only the first was read"
     assert len(by["scan.tif"]["faces"]) == 1 and "warning" not in by["one.png"]
+    # also where a user sees it (even with -q, like errors): one line naming the file
+    lines = [x for x in capsys.readouterr().err.splitlines() if "warning" in x]
+    assert lines == [f"facealign: warning: {photos / 'scan.tif'}: TIFF file with 2 pages: only the first was read"]
 
 
 def test_rerun_into_an_output_folder_inside_the_inputs(tmp_path):
