@@ -101,6 +101,10 @@ def test_time_budget_and_run_options(tmp_path, monkeypatch):
     now[0] = 120.0
     assert b.spent() and b.steps_left(10) == 0
     assert not TimeBudget(0).limited and TimeBudget(0).steps_left(1) is None
+    e = TimeBudget(10, clock=lambda: now[0])  # started at 120 s
+    now[0] = 120.0 + 150.0  # epochs 3 and 4 of a run resumed at 3 took 150 s: 75 s each, 450 s left
+    assert e.epochs_that_fit(5, 3, 20) == 11 and e.epochs_that_fit(5, 3, 8) == 8
+    assert TimeBudget(0).epochs_that_fit(5, 3, 20) == 20
     monkeypatch.setenv("FACEALIGN_RUNS", str(tmp_path))
     assert RunOptions().folder("landmarks") == tmp_path / "landmarks"
     assert RunOptions(run_dir="x").folder("landmarks") == Path("x")

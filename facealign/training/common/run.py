@@ -64,3 +64,11 @@ class TimeBudget:
         if not self.limited:
             return None
         return int(self.left_s() // max(seconds_per_step, 1e-9))
+
+    def epochs_that_fit(self, epoch: int, start: int, epochs: int) -> int:
+        """The epoch to end before: ``epochs``, or fewer when the whole epochs after ``epoch`` that still fit at the
+        pace so far (``epoch - start`` epochs in the elapsed time, validation included) end earlier."""
+        if not self.limited:
+            return epochs
+        per_epoch = self.elapsed_s() / max(1, epoch - start)
+        return min(epochs, epoch + int(self.left_s() // max(per_epoch, 1e-9)))

@@ -242,9 +242,7 @@ def train(
         )
         epoch += 1
         if budget.limited and not stopped:
-            # whole epochs that still fit at the pace so far (validation included); the decay ends with them
-            per_epoch = budget.elapsed_s() / max(1, epoch - start)
-            fit = epoch + int(budget.left_s() // max(per_epoch, 1e-9))
+            fit = budget.epochs_that_fit(epoch, start, epochs)  # the decay ends with the epochs that fit
             if fit < epochs:
                 log(f"time budget: {fit} epochs instead of {epochs}")
                 epochs = fit
