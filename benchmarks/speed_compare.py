@@ -28,14 +28,14 @@ from facealign.evaluation import speed  # noqa: E402
 
 # (label, runner, environment, mode, extra args): what each row of the table is
 METHODS = [
-    ("facealign (det 640)", "facealign", None, "full", []),
+    ("facealign (default)", "facealign", None, "full", []),  # the photo's own resolution + pyramid
     ("facealign (det 320)", "facealign", None, "full", ["--det-size", "320"]),
     ("facealign (det 320, --no-tta)", "facealign", None, "full", ["--det-size", "320", "--no-tta"]),
     ("facealign (det 320, --no-tta, fast landmarks)", "facealign", None, "full",
      ["--det-size", "320", "--no-tta", "--landmarks-model", "stfan-lmk-112-fast"]),
     ("facealign (det 256, --no-tta, fast landmarks)", "facealign", None, "full",
      ["--det-size", "256", "--no-tta", "--landmarks-model", "stfan-lmk-112-fast"]),
-    ("facealign detector only (det 640)", "facealign", None, "detect", []),
+    ("facealign detector only (default)", "facealign", None, "detect", []),
     ("mediapipe face mesh", "mediapipe", "mediapipe", "mesh", []),
     ("mediapipe face detection", "mediapipe", "mediapipe", "detect", []),
     ("dlib HOG + 68 points", "dlib", "dlib", "full", []),

@@ -23,7 +23,9 @@ from facealign.runtime.session import create_session
 
 # defaults for a new entry of a kind (an existing entry keeps its own)
 DEFAULT_OPTIONS = {"landmarks": {"crop_scale": 1.4}, "detector": {}, "temporal": {}, "body": {"crop_scale": 1.15}}
-DETECTOR_SIZE = 640  # the detector's default working size (long side)
+# a detector entry's nominal input_size: its graph takes any size, and the runtime searches the photo at its own
+# resolution by default (detection/resolution.py)
+DETECTOR_SIZE = 640
 
 
 @dataclass
