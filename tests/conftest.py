@@ -4,15 +4,17 @@ from pathlib import Path
 
 import pytest
 
+from facealign.paths import data_root
+
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
+DATA = data_root()  # FACEALIGN_DATA, else ../shared/data beside this checkout (facealign/paths.py)
 
 
 def need_data(*parts: str) -> Path:
-    """Path under ../shared/data, or skip the test with a clear reason when the data is absent."""
+    """Path under the data root (facealign.paths.data_root), or skip the test with a clear reason when absent."""
     p = DATA.joinpath(*parts)
     if not p.exists():
-        pytest.skip(f"needs {p} (the shared data folder beside the repo) which is absent")
+        pytest.skip(f"needs {p} (the data root: FACEALIGN_DATA, else ../shared/data beside the checkout) which is absent")
     return p
 
 

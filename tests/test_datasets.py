@@ -11,8 +11,9 @@ from facealign.data import (
     WFLW98_TO_68, Sample, eval_schema, five_points, load_spec, parse_spec, read_coco, read_dlib_xml, read_ljson,
     read_mtfl, read_pts_file, read_pts_folder, read_wflw, to_eval,
 )
+from facealign.paths import data_root
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = data_root()
 FIX = DATA / "fixtures"
 needs_fixtures = pytest.mark.skipif(not FIX.is_dir(), reason=f"shared fixtures not found at {FIX}")
 

@@ -172,11 +172,11 @@ def test_shipped_model_shapes_and_edge_images(shape):
 
 @shipped
 def test_shipped_model_finds_a_real_face():
-    from pathlib import Path
-
     import cv2
 
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fixtures" / "astronaut.png"
+    from facealign.paths import data_root
+
+    path = data_root() / "fixtures" / "astronaut.png"
     if not path.is_file():
         pytest.skip("shared data not present")
     img = cv2.imread(str(path))
