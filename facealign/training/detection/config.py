@@ -28,6 +28,14 @@ class DetectorConfig:
     min_face: float = 10.0
     threads: int = 1
     synthetic: bool = False  # smoke tests: generated faces instead of the real data
+    # real-scene data (facealign/data/crowd_scenes.py, hard_negatives.py; docs/detection.md)
+    init: str = ""  # a checkpoint whose network weights start a new run (fine-tuning); ignored by --resume
+    crowd_fraction: float = 0.0  # share of the scenes of a batch that are crowd scenes
+    hard_negative_p: float = 0.0  # chance that an ordinary scene gets hard negatives pasted (and noise / JPEG)
+    self_labels: str = ""  # pickle of scripts/self_label_faces.py ("auto": the cache's self_labels_v1.pkl)
+    profile_boost: float = 1.0  # turned faces drawn this many times as often in crowd scenes
+    val_hard_scenes: int = 0  # face-free validation scenes with hard negatives (false detections reported)
+    export_every_epoch: bool = False  # also write epochN.onnx each epoch
 
 
 def load_config(path: str | Path) -> DetectorConfig:

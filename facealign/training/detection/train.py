@@ -7,7 +7,9 @@ improves. Uses ``cfg.threads`` torch threads (1 by default: the other core train
 from __future__ import annotations
 
 import json
+import pickle
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +20,7 @@ from tqdm import tqdm
 
 from facealign.detection.anchors import priors
 from facealign.detection.ssdlite import postprocess
+from facealign.data.crowd_scenes import CrowdParams, add_negatives_and_degrade, compose_crowd_scene, profile_weights
 from facealign.data.face_crops import load_split
 from facealign.data.scenes import SCENE_VERSION, Scene, SceneParams, compose_scene
 from facealign.evaluation.detection_metrics import average_precision, match_image, threshold_for_fppi
@@ -46,12 +49,36 @@ def load_data(cfg: DetectorConfig):
 ONNX_NAME = "best.onnx"
 
 
-def make_batch(rng: np.random.Generator, faces, negs, cfg: DetectorConfig):
+@dataclass
+class Extras:
+    """Real-scene material next to the face crops: hand patches, and the crowd scenes' face sampling weights."""
+
+    hands: list = field(default_factory=list)
+    face_p: np.ndarray | None = None
+
+
+def load_self_labels(cfg: DetectorConfig) -> dict | None:
+    """The pickle of scripts/self_label_faces.py named by ``cfg.self_labels`` (None when not set)."""
+    if not cfg.self_labels or cfg.synthetic:
+        return None
+    path = Path(cfg.self_labels) if cfg.self_labels != "auto" else cache_dir("detector") / "self_labels_v1.pkl"
+    with path.open("rb") as f:
+        return pickle.load(f)
+
+
+def make_batch(rng: np.random.Generator, faces, negs, cfg: DetectorConfig, extras: Extras | None = None):
     p = SceneParams(size=cfg.canvas, min_face=cfg.min_face)
+    cp = CrowdParams(size=cfg.canvas, min_face=cfg.min_face)
+    ex = extras or Extras()
     pri = priors(cfg.canvas, cfg.canvas)
     imgs, labs, tbs, tks = [], [], [], []
     for _ in range(cfg.batch):
-        sc = compose_scene(rng, faces, negs, p)
+        if cfg.crowd_fraction > 0 and rng.random() < cfg.crowd_fraction:
+            sc = compose_crowd_scene(rng, faces, negs, cp, ex.hands, ex.face_p)
+        else:
+            sc = compose_scene(rng, faces, negs, p)
+            if cfg.hard_negative_p > 0 and rng.random() < cfg.hard_negative_p:
+                sc = add_negatives_and_degrade(rng, sc, ex.hands)
         lab, tb, tk = match(pri, sc.boxes, sc.kps, sc.ignore)
         imgs.append(sc.image)
         labs.append(lab)
@@ -71,6 +98,15 @@ def val_scenes(faces, negs, cfg: DetectorConfig) -> tuple[list[Scene], list[Scen
     return pos, neg
 
 
+def val_hard_scenes(negs, cfg: DetectorConfig) -> list[Scene]:
+    """Fixed face-free scenes (val background patches) with 3-8 rendered hard negatives each (no hands: those come
+    from training images)."""
+    rng = np.random.default_rng(54321)
+    pn = SceneParams(size=cfg.val_canvas, p_face=0.0, p_small=0.0)
+    return [add_negatives_and_degrade(rng, compose_scene(rng, [], negs, pn), None, (3, 8), 0.5)
+            for _ in range(cfg.val_hard_scenes)]
+
+
 @torch.no_grad()
 def predict(net: SSDLiteNet, images: list[np.ndarray], thr: float = 0.05, batch: int = 8):
     """Per image (boxes, scores, points) in image pixels (images share one size, multiple of 32)."""
@@ -86,8 +122,9 @@ def predict(net: SSDLiteNet, images: list[np.ndarray], thr: float = 0.05, batch:
     return out
 
 
-def evaluate(net: SSDLiteNet, pos: list[Scene], neg: list[Scene]) -> dict[str, float]:
-    """AP@0.5 on face scenes, the threshold for <= 0.05 false detections per face-free scene, recall there."""
+def evaluate(net: SSDLiteNet, pos: list[Scene], neg: list[Scene], hard: list[Scene] | None = None) -> dict[str, float]:
+    """AP@0.5 on face scenes, the threshold for <= 0.05 false detections per face-free scene, recall there; with
+    ``hard`` also false detections per hard-negative scene at 0.5 and at the shipped-like 0.65."""
     preds = predict(net, [s.image for s in pos])
     per = [match_image(b, s, sc.boxes, sc.ignore) for (b, s, _), sc in zip(preds, pos)]
     n_gt = sum(len(sc.boxes) for sc in pos)
@@ -97,7 +134,12 @@ def evaluate(net: SSDLiteNet, pos: list[Scene], neg: list[Scene]) -> dict[str, f
     rec = sum(int(((s >= thr) & (f == 1)).sum()) for s, f in per) / max(1, n_gt)
     rec50 = sum(int(((s >= 0.5) & (f == 1)).sum()) for s, f in per) / max(1, n_gt)
     fp50 = sum(int((s >= 0.5).sum()) for s in neg_scores) / max(1, len(neg))
-    return {"ap50": ap, "thr_fppi05": thr, "recall_fppi05": rec, "recall_s50": rec50, "fppi_s50": fp50}
+    out = {"ap50": ap, "thr_fppi05": thr, "recall_fppi05": rec, "recall_s50": rec50, "fppi_s50": fp50}
+    if hard:
+        hs = [s for _, s, _ in predict(net, [s.image for s in hard])]
+        out["hard_fp_s50"] = sum(int((s >= 0.5).sum()) for s in hs) / len(hard)
+        out["hard_fp_s65"] = sum(int((s >= 0.65).sum()) for s in hs) / len(hard)
+    return out
 
 
 def train(
@@ -121,6 +163,17 @@ def train(
     (train_faces, train_negs), (val_faces, val_negs) = load_data(cfg)
     log(f"data: {len(train_faces)} train faces, {len(train_negs)} train background patches, {len(val_faces)} val faces")
     vpos, vneg = val_scenes(val_faces, val_negs, cfg)
+    vhard = val_hard_scenes(val_negs, cfg) if cfg.val_hard_scenes else None
+    extras = Extras()
+    sl = load_self_labels(cfg)
+    if sl is not None:
+        train_faces = list(train_faces) + list(sl["faces"])
+        train_negs = list(train_negs) + list(sl["negs"])
+        extras.hands = list(sl["hands"])
+        log(f"self-labels {cfg.self_labels}: {len(sl['faces'])} faces, {len(sl['negs'])} negatives, "
+            f"{len(sl['hands'])} hands; {sl.get('stats')}")
+    if cfg.crowd_fraction > 0 and cfg.profile_boost != 1.0:
+        extras.face_p = profile_weights(train_faces, cfg.profile_boost)
     net = SSDLiteNet(tuple(cfg.widths), cfg.fpn)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     total = cfg.epochs * cfg.steps_per_epoch
@@ -150,6 +203,11 @@ def train(
             + (" (new learning-rate cycle)" if opts.restart else ""))
     elif opts.resume:
         log(f"nothing to resume in {out}: starting a new run")
+    if cfg.init and not (opts.resume and last.is_file()):
+        net.load_state_dict(checkpoint.load(cfg.init).model)
+        m0 = evaluate(net, vpos, vneg, vhard)
+        log.metrics({"epoch": 0, "init": cfg.init, **m0})
+        log(f"initial weights {cfg.init}: val {json.dumps({k: round(v, 4) for k, v in m0.items()})}")
     epochs, start, stopped = cfg.epochs, epoch, ""
     while epoch < epochs and not stopped:
         net.train()
@@ -161,7 +219,7 @@ def train(
         for _ in bar:
             t0 = time.time()
             lr = sched.apply(opt, step)
-            x, lab, tb, tk = make_batch(rng, train_faces, train_negs, cfg)
+            x, lab, tb, tk = make_batch(rng, train_faces, train_negs, cfg, extras)
             cls, box, kps = net(normalise(x))
             loss, parts = detection_loss(cls, box, kps, lab, tb, tk)
             opt.zero_grad(set_to_none=True)
@@ -181,13 +239,15 @@ def train(
         epoch += 1
         ips = n * cfg.batch / max(1e-6, time.time() - t_epoch)
         t_val = time.time()
-        metrics = evaluate(net, vpos, vneg)
+        metrics = evaluate(net, vpos, vneg, vhard)
         improved = metrics["ap50"] > best["ap50"]
         if improved:
             best = {**metrics, "epoch": epoch}
             checkpoint.save(out / "best.pt", checkpoint.Checkpoint(
                 model=net.state_dict(), epoch=epoch, step=step, best=best, config=to_dict(cfg)))
             export_onnx(net, out / ONNX_NAME, check=False)
+        if cfg.export_every_epoch:
+            export_onnx(net, out / f"epoch{epoch}.onnx", check=False)
         checkpoint.save(last, checkpoint.Checkpoint(
             model=net.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(), epoch=epoch,
             step=step, best=best, config=to_dict(cfg),
@@ -198,7 +258,9 @@ def train(
         log(f"epoch {epoch} step {step} lr {sched(step):.2e} trained {train_s / 60:.1f} min "
             f"{ips:.1f} img/s | loss {avg['loss']:.4f} cls {avg['cls']:.4f} box {avg['box']:.4f} kps {avg['kps']:.4f} | "
             f"val AP50 {metrics['ap50']:.4f} recall@fppi.05 {metrics['recall_fppi05']:.4f} (thr {metrics['thr_fppi05']:.3f}) "
-            f"recall@.5 {metrics['recall_s50']:.4f} fppi@.5 {metrics['fppi_s50']:.3f} ({time.time() - t_val:.0f}s val)"
+            f"recall@.5 {metrics['recall_s50']:.4f} fppi@.5 {metrics['fppi_s50']:.3f}"
+            + (f" hard fp@.5 {metrics['hard_fp_s50']:.3f} @.65 {metrics['hard_fp_s65']:.3f}" if vhard else "")
+            + f" ({time.time() - t_val:.0f}s val)"
             + (" *best" if improved else ""))
         if budget.limited and not stopped:
             fit = budget.epochs_that_fit(epoch, start, epochs)  # the decay ends with the epochs that fit
