@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("facealign: interrupted\n")
         return 130
+    except FileNotFoundError as e:  # a data set, model or config file that is not there: one line, no traceback
+        from facealign.io.inputs import printable
+
+        sys.stderr.write(f"facealign {args.command}: error: {printable(str(e))}\n")
+        return 1
 
 
 if __name__ == "__main__":

@@ -59,6 +59,19 @@ def mean_shape_on_five(p5: np.ndarray) -> np.ndarray:
     return apply(estimate_similarity(five_from_68(MEAN68), p5), MEAN68)
 
 
+def source_path(data_root: Path, source: str) -> Path:
+    """The file (``mtfl:FILE``: under mtfl/) or folder of a source under the data root."""
+    return Path(data_root) / "mtfl" / source[5:] if source.startswith("mtfl:") else Path(data_root) / source
+
+
+def check_sources(data_root: Path, sources) -> None:
+    """FileNotFoundError naming every source that is not under ``data_root`` (before any work is done)."""
+    missing = [str(source_path(data_root, s)) for s in sources if not source_path(data_root, s).exists()]
+    if missing:
+        raise FileNotFoundError(f"data not found: {', '.join(missing)} (the data folder is FACEALIGN_DATA, see "
+                                "facealign.paths)")
+
+
 def iter_labelled(data_root: Path, source: str) -> Iterator[tuple[Path, np.ndarray, np.ndarray]]:
     """Yield (image path, pts68, p5), 0-based, for a source: ``mtfl:FILE`` or a folder of images + .pts."""
     if source.startswith("mtfl:"):
@@ -94,10 +107,12 @@ def crop_record(image: np.ndarray, pts68: np.ndarray, p5: np.ndarray, source: st
 
 
 def build_split(data_root: Path, sources: tuple[str, ...]) -> tuple[list[FaceRecord], list[np.ndarray]]:
-    """(face records, background patches) of the given sources (unreadable images are skipped)."""
+    """(face records, background patches) of the given sources (unreadable images are skipped). A source that gives
+    no face at all (missing or empty folder, images not there) is an error, so no partial set is ever cached."""
     faces: list[FaceRecord] = []
     negs: list[np.ndarray] = []
     for src in sources:
+        before = len(faces)
         for path, pts68, p5 in iter_labelled(data_root, src):
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if image is None:
@@ -106,6 +121,8 @@ def build_split(data_root: Path, sources: tuple[str, ...]) -> tuple[list[FaceRec
             neg = background_patch(image, tight_box(pts68))
             if neg is not None:
                 negs.append(neg)
+        if len(faces) == before:
+            raise FileNotFoundError(f"{source_path(data_root, src)}: no readable labelled faces (nothing cached)")
     return faces, negs
 
 

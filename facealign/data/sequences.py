@@ -79,12 +79,16 @@ def load_sequence_setup(path: str | Path) -> SequenceSetup:
 
 
 def load_stills(root: Path, folders: list[str]) -> list[tuple[Path, np.ndarray]]:
-    """(image path, 68 points 0-based) of every labelled face in the given .pts folders."""
+    """(image path, 68 points 0-based) of every labelled face in the given .pts folders. A folder without any
+    (missing, empty, images not there) is a FileNotFoundError, so no partial set is made and cached."""
     out = []
     for f in folders:
+        before = len(out)
         for s in read_pts_folder(Path(root) / f):
             if len(s.points) == 68:
                 out.append((s.image, s.points))
+        if len(out) == before:
+            raise FileNotFoundError(f"{Path(root) / f}: no labelled 68-point faces with their images")
     return out
 
 

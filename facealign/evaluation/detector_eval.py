@@ -77,6 +77,8 @@ def negative_images(data_root: Path, n: int = 100, seed: int = 7) -> list[np.nda
                 p = background_patch(img, tight_box(pts68))
                 if p is not None:
                     patches.append(p)
+    if not patches:
+        raise FileNotFoundError(f"{data_root}: no readable labelled images in {', '.join(RECALL_SOURCES.values())}")
     rng = np.random.default_rng(seed)
     # draw patches without replacement (cycling through shuffled passes) so no patch repeats more than needed
     pool: list[int] = []

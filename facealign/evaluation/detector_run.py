@@ -28,6 +28,14 @@ class DetectorEvalOptions:
         if self.det_size < 1 or self.fppi <= 0 or self.limit < 0 or self.scenes < 0:
             raise ValueError("det-size must be >= 1, fppi > 0, limit and scenes >= 0")
         check_model(self.model, "detector", "--model")
+        from facealign import paths
+        from facealign.data.face_crops import VAL_SOURCES, check_sources
+        from facealign.evaluation.detector_eval import RECALL_SOURCES
+
+        try:  # every labelled set the evaluation reads, before the detector is built
+            check_sources(self.data_root or paths.data_root(), dict.fromkeys([*RECALL_SOURCES.values(), *VAL_SOURCES]))
+        except FileNotFoundError as e:
+            raise ValueError(str(e)) from None
         return self
 
 

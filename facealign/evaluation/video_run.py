@@ -48,6 +48,21 @@ class VideoEvalOptions:
     def video_folder(self) -> Path:
         return Path(self.videos) if self.videos else Path(self.data) / "videos"
 
+    def _check_data(self) -> None:
+        """ValueError naming what is missing: the synthetic part's labelled val folders (the config's), the real
+        and speed parts' videos. Nothing is evaluated, and no report written, on data that is not there."""
+        if "synthetic" in self.parts:
+            from facealign.data.sequences import load_sequence_setup
+
+            folders = load_sequence_setup(self.config).data.val
+            missing = [str(Path(self.data) / f) for f in folders if not (Path(self.data) / f).is_dir()]
+            if missing:
+                raise ValueError(f"--data: the synthetic part's labelled folders are not there: {', '.join(missing)} "
+                                 "(the data folder is --data or FACEALIGN_DATA)")
+        if {"real", "speed"} & set(self.parts) and not sorted(self.video_folder().glob("*.mp4")):
+            raise ValueError(f"--videos: no .mp4 videos in {self.video_folder()} (needed by the real and speed parts; "
+                             "--parts synthetic leaves them out)")
+
     def check(self) -> "VideoEvalOptions":
         """Raise ValueError with a one-line reason for a bad option, before any work."""
         from facealign.stages import check_model
@@ -59,6 +74,7 @@ class VideoEvalOptions:
             raise ValueError(f"--config: the temporal training config {self.config} is not a file")
         if self.sequences < 1 or self.key_interval < 1:
             raise ValueError("--sequences and --key-interval must be >= 1")
+        self._check_data()
         for flag, model, kind in (("--landmarks-model", self.landmarks_model, "landmarks"),
                                   ("--causal-model", self.causal_model or "temporal-causal", "temporal"),
                                   ("--offline-model", self.offline_model or "temporal-offline", "temporal")):
