@@ -27,7 +27,9 @@ class ModelSpec:
     name: str
     kind: str  # one of KINDS
     file: str  # relative to the models folder
-    input_size: int  # landmarks: crop side; detector: default working size (long side); temporal: window length
+    # landmarks / body: crop side; detector: nominal only (its graph takes any size, the runtime searches the photo
+    # at its own resolution unless det_size caps it); temporal: window length
+    input_size: int
     version: str
     description: str
     options: dict = field(default_factory=dict)  # e.g. crop_scale (landmarks), score_threshold (detector)
