@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from facealign.alignment.body_points import REFINE_PASSES
 from facealign.body.frames import FRAMES, AlignedBody, align_body
 from facealign.body.people import find_bodies
 from facealign.stages import build_model
@@ -33,21 +34,25 @@ class BodyAligner:
             False: no faces, so people come only from given boxes or the whole photo).
         threads: onnxruntime intra-op threads of the body network.
         tta: average the body network over the crop and its mirror image (twice the network time).
+        passes: body network passes per person: the first on the person box, each further one on the box of the
+            joints found (facealign.alignment.body_points.REFINE_PASSES; 1: no refinement; docs/body.md).
     """
 
     def __init__(self, model: str | None = None, faces: Any = None, threads: int | None = BODY_THREADS,
-                 tta: bool = False) -> None:
+                 tta: bool = False, passes: int = REFINE_PASSES) -> None:
         self._model_arg = model
         self._faces_arg = faces
         self.threads = threads
         self.tta = tta
+        self.passes = passes
         self._model = None
 
     @property
     def model(self):
         """The body keypoint runtime (facealign.body.onnx_body.ONNXBody), built on first use."""
         if self._model is None:
-            self._model = build_model(self._model_arg, "body", threads=self.threads, flip_tta=self.tta)
+            self._model = build_model(self._model_arg, "body", threads=self.threads, flip_tta=self.tta,
+                                      passes=self.passes)
         return self._model
 
     @property

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from facealign.alignment.body_points import BODY_CROP_SCALE, body_crop_transform
+from facealign.alignment.body_points import BODY_CROP_SCALE, body_crop_transform, decode_heatmaps, heatmap_probs
 from facealign.alignment.crop import warp_crop
 from facealign.alignment.transforms import apply
 from facealign.runtime import registry
@@ -40,8 +40,12 @@ def test_registered_body_model_contract(spec):
     crops, mats = model.crops(img, boxes)
     m = body_crop_transform(boxes[0], spec.input_size, 0.0, model.crop_scale)
     assert np.allclose(mats[0], m) and np.array_equal(crops[0], warp_crop(img, m, spec.input_size))
-    raw, _ = model.session.run(None, {model.input_name: crops})
-    assert np.allclose(apply(m, joints[0]), raw[0], atol=1e-3)
+    raw, hm = model.session.run(["keypoints", "heatmaps"], {model.input_name: crops})
+    assert hm.shape == (2, 14, spec.input_size // 4, spec.input_size // 4)
+    # decoded from the heatmaps within DECODE_WINDOW cells of the peak; with the whole map, the graph's own joints
+    assert np.allclose(apply(m, joints[0]), decode_heatmaps(heatmap_probs(hm), model.window)[0], atol=1e-3)
+    whole = build_model(spec.name, "body", window=0)
+    assert np.allclose(apply(m, whole.predict(img, boxes)[0][0]), raw[0], atol=1e-3)
     empty_j, empty_s = model.predict(img, np.zeros((0, 4)))
     assert empty_j.shape == (0, 14, 2) and empty_s.shape == (0, 14)
 
@@ -80,7 +84,9 @@ def test_body_command_json_contract(tmp_path):
     assert err["error"] and err["bodies"] == []
     (body,) = rec["bodies"]
     assert set(body) == {"box", "score", "keypoints", "face", "crops", "transforms"}
-    assert body["box"] == [40.0, 10.0, 120.0, 235.0]
+    # the box the joints were last found in: the given box, or the refined box of its joints (docs/body.md)
+    x1, y1, x2, y2 = body["box"]
+    assert x2 > x1 and y2 > y1
     assert len(body["keypoints"]) == 14 and all(len(k) == 3 for k in body["keypoints"])
     assert set(body["crops"]) == {"upper_body", "full_body"} == set(body["transforms"])
     assert (out / body["crops"]["upper_body"]).is_file()

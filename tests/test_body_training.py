@@ -61,8 +61,8 @@ def test_training_smoke_exports_checkpoints_and_resumes(tmp_path):
 
     sess = create_session(run / "best.onnx", 1)
     x = np.zeros((2, 64, 64, 3), np.uint8)
-    kp, sc = sess.run(None, {"input": x})
-    assert kp.shape == (2, 14, 2) and sc.shape == (2, 14)
+    kp, sc, hm = sess.run(None, {"input": x})
+    assert kp.shape == (2, 14, 2) and sc.shape == (2, 14) and hm.shape == (2, 14, 16, 16)
 
 
 def test_augmented_joints_follow_the_pixels():

@@ -59,16 +59,21 @@ def link_faces(bodies: list[Body], faces: list[Face]) -> None:
 def find_bodies(model, image: np.ndarray, faces: list[Face] | None = None, boxes: np.ndarray | None = None,
                 box_scores: np.ndarray | None = None) -> list[Body]:
     """The bodies of a photo with ``model`` (an ONNXBody): one per given box, else one per face, else at most one
-    for the whole photo (kept when its mean joint score reaches WHOLE_PHOTO_MIN_SCORE). Faces are linked."""
+    for the whole photo (kept when the first pass's mean joint score reaches WHOLE_PHOTO_MIN_SCORE). Then each
+    person is refined (``model.refine``: further passes on the box of its joints); ``Body.box`` is the box the
+    joints were last found in. Faces are linked."""
     b, angles, face_idx, source = person_boxes(image.shape, faces, boxes)
     joints, scores = model.predict(image, b, angles)
+    keep = np.ones(len(b), bool)
+    if source == "photo":
+        keep = scores.mean(1) >= WHOLE_PHOTO_MIN_SCORE
+    idx = np.flatnonzero(keep)
+    joints, scores, found = model.refine(image, joints[idx], scores[idx], b[idx], angles[idx])
     bodies = []
-    for i in range(len(b)):
-        mean = float(scores[i].mean())
-        if source == "photo" and mean < WHOLE_PHOTO_MIN_SCORE:
-            continue
+    for k, i in enumerate(idx):
+        mean = float(scores[k].mean())
         score = float(box_scores[i]) if box_scores is not None else mean
-        bodies.append(Body(b[i], score, joints[i], scores[i], face_idx[i], float(angles[i])))
+        bodies.append(Body(found[k], score, joints[k], scores[k], face_idx[i], float(angles[i])))
     if source == "boxes":
         link_faces(bodies, faces or [])
     return bodies

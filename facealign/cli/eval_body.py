@@ -30,6 +30,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", metavar="DIR", help="write metrics.json, predictions and ced_body.png here")
     p.add_argument("--limit", type=int, default=0, metavar="N", help="only the first N people of each set")
     p.add_argument("--tta", action="store_true", help="our network also on the mirrored crop, averaged (2x its time)")
+    p.add_argument("--passes", type=int, default=None, metavar="N",
+                   help="body network passes per person: the first on the person box, each further one on the box "
+                   "of the joints found (default 3, stopping early; 1 = no refinement)")
+    p.add_argument("--window", type=int, default=None, metavar="CELLS",
+                   help="decode each joint within this many heatmap cells of its peak (default 3; 0 = the whole map)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -41,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
         opts = BodyEvalOptions(sets=args.sets or ["lsp_val"], model=args.body_model, person=args.person,
                                mediapipe=args.mediapipe, mediapipe_env=args.mediapipe_env, mapping=args.mapping,
                                out=args.out, limit=args.limit, tta=args.tta).check()
+        if args.passes is not None:
+            opts.passes = args.passes
+        if args.window is not None:
+            opts.window = args.window
+        opts.check()
         results = evaluate_body(opts, progress=not args.quiet)
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         sys.stderr.write(f"facealign: error: {e}\n")

@@ -12,7 +12,7 @@ from facealign.stages import build_model
 from facealign.training.body.net import BodyNet, ExportWrapper
 from facealign.training.fold_input import fold_input_normalisation
 
-OUTPUTS = ["keypoints", "scores"]
+OUTPUTS = ["keypoints", "scores", "heatmaps"]
 
 
 def export_onnx(net: BodyNet, path: str | Path, check: bool = True, opset: int = 17) -> float:

@@ -84,7 +84,8 @@ class BodyNet(nn.Module):
 
 
 class ExportWrapper(nn.Module):
-    """The ONNX graph: input -> (keypoints, scores)."""
+    """The ONNX graph: input -> (keypoints, scores, heatmaps): the heatmap logits too, so the runtime can decode
+    near each peak and average a mirrored crop's heatmaps (facealign.body.onnx_body)."""
 
     def __init__(self, net: BodyNet):
         super().__init__()
@@ -92,7 +93,7 @@ class ExportWrapper(nn.Module):
 
     def forward(self, image: torch.Tensor):
         out = self.net(image)
-        return out["keypoints"], out["scores"]
+        return out["keypoints"], out["scores"], out["heatmaps"]
 
 
 def count_params(net: nn.Module) -> int:
