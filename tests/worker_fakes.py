@@ -36,6 +36,31 @@ class _Slow(BrightSquareDetector):
         return super().detect(image)
 
 
+class _Gated(BrightSquareDetector):
+    """Lets each worker process finish its first PASS images, then holds it in the middle of the next one (the
+    file GATE_DIR/busy-PID says so) until it is stopped: a test can interrupt a batch in a known state, the run
+    unable to finish first, instead of guessing with sleeps. Held at most 300 s, so nothing can hang for ever."""
+
+    PASS = 2
+    calls = 0
+
+    def detect(self, image):
+        import time
+        from pathlib import Path
+
+        _Gated.calls += 1
+        if _Gated.calls > self.PASS:
+            (Path(os.environ["GATE_DIR"]) / f"busy-{os.getpid()}").touch()
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                time.sleep(0.02)
+        return super().detect(image)
+
+
+def gated_aligner(opts) -> FaceAligner:
+    return FaceAligner(_Gated(), MeanShapeLandmarks(), threads=opts.threads)
+
+
 def dying_aligner(opts) -> FaceAligner:
     return FaceAligner(_Dying(), MeanShapeLandmarks(), threads=opts.threads)
 

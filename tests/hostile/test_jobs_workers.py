@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 
 from jobs_helpers import group_alive, photos, start_cli
@@ -25,27 +26,49 @@ def test_a_killed_worker_fails_its_input_and_the_batch_finishes(tmp_path):
     assert b"Traceback" not in err and b"1 of 16 inputs failed" in err
 
 
+def _wait_until_both_workers_are_held(p, out, gate) -> None:
+    """Readiness, not a guess: some inputs are done (results.jsonl has a line) and both workers are held in the
+    middle of an input (worker_fakes._Gated), so the run cannot finish before the signal, however loaded the
+    machine is. Generous but bounded: a run that never gets there fails the test with its stderr."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        results = out / "results.jsonl"
+        lines = results.read_bytes().count(b"\n") if results.is_file() else 0
+        if lines >= 1 and len(list(gate.glob("busy-*"))) >= 2:
+            return
+        if p.poll() is not None:
+            raise AssertionError(f"the run ended before it was interrupted: {p.communicate()[1].decode()}")
+        time.sleep(0.05)
+    raise AssertionError("the workers were not both busy 180 s after the start")
+
+
 def _interrupt(tmp_path, sig: int) -> None:
     src = photos(tmp_path / "in", 24)
     out = tmp_path / "out"
-    p = start_cli(["align", src, "--out", out, "-q", "--jobs", "2"], factory="worker_fakes:slow_aligner")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # wait until the workers are busy
-        if (out / "results.jsonl").is_file() and (out / "results.jsonl").read_bytes().count(b"\n") >= 2:
-            break
-        time.sleep(0.1)
-    os.killpg(p.pid, sig) if sig == signal.SIGINT else p.send_signal(sig)  # Ctrl-C reaches the whole group
-    t0 = time.monotonic()
-    _, err = p.communicate(timeout=30)
-    assert time.monotonic() - t0 < 10
-    assert p.returncode == 130, err.decode()
-    assert b"Traceback" not in err and b"interrupted" in err
-    for _ in range(50):  # every worker is gone too
-        if not group_alive(p.pid):
-            break
-        time.sleep(0.1)
-    assert not group_alive(p.pid)
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    p = start_cli(["align", src, "--out", out, "-q", "--jobs", "2"], factory="worker_fakes:gated_aligner",
+                  env={"GATE_DIR": str(gate)})
+    try:
+        _wait_until_both_workers_are_held(p, out, gate)
+        # the workers are in the middle of an input that will not end by itself: the driver must stop them
+        os.killpg(p.pid, sig) if sig == signal.SIGINT else p.send_signal(sig)  # Ctrl-C reaches the whole group
+        t0 = time.monotonic()
+        try:
+            _, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the run did not end within 30 s of the signal") from None
+        assert time.monotonic() - t0 < 10, time.monotonic() - t0
+        assert p.returncode == 130, err.decode()
+        assert b"Traceback" not in err and b"interrupted" in err
+        while group_alive(p.pid) and time.monotonic() - t0 < 10:  # every worker is gone too, within the same 10 s
+            time.sleep(0.05)
+        assert not group_alive(p.pid), f"a process of the run outlived the signal by {time.monotonic() - t0:.1f} s"
+    finally:  # never leave a held worker behind, whatever failed
+        if group_alive(p.pid):
+            os.killpg(p.pid, signal.SIGKILL)
     assert not [q for q in out.rglob("*") if q.name.endswith(".tmp")]
+    assert (out / "results.jsonl").read_bytes().endswith(b"\n")  # whole lines only
     recs = read_results(out / "results.jsonl")
     assert 0 < len(recs) < 24 and all(r["error"] is None for r in recs)
     q = start_cli(["align", src, "--out", out, "-q", "--jobs", "2", "--resume"])
