@@ -20,15 +20,16 @@ from facealign.alignment.crop import crop_transform, roll_from_five, warp_crop
 from facealign.alignment.points import five_from_68, tight_box
 from facealign.data.sequences import SEQUENCE_RULE, SequenceConfig, load_stills, render_sequence
 from facealign.paths import cache_dir as default_cache_dir
-from facealign.runtime.session import create_session
+from facealign.stages import build_model
 from facealign.temporal.tracker import BOX_RULE, follow_box
 
 
 class _FrameModel:
-    """The per-frame landmark ONNX model, run on many frames (one box each) as one batch."""
+    """The per-frame landmark ONNX model, run on many frames (one box each) as one batch. Built by the registry's
+    builder like every landmark model (so the file must meet the landmark contract); the crops are made here."""
 
     def __init__(self, path: str | Path, threads: int = 1) -> None:
-        self.session = create_session(path, threads)
+        self.session = build_model(path, "landmarks", threads=threads).session
         self.size = int(self.session.get_inputs()[0].shape[1])
 
     def __call__(self, frames: np.ndarray, boxes: np.ndarray, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
