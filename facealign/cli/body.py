@@ -30,7 +30,15 @@ def add_parser(subparsers) -> None:
     p.add_argument("--no-overlays", action="store_true", help="do not write skeleton overlays")
     p.add_argument("--crop-format", default="png", choices=["png", "jpg", "webp"], help="crop file format")
     p.add_argument("--max-pixels", type=positive_int, default=40_000_000, help="larger JPEGs decode at reduced scale; other formats are refused")
-    p.add_argument("--threads", type=positive_int, help="onnxruntime threads")
+    p.add_argument("--tta", action="store_true", help="the body network also on each mirrored crop, averaged (2x its time)")
+    p.add_argument("--passes", type=positive_int, default=3, metavar="N",
+                   help="body network passes per person: the first on the person box, each further one on the box of "
+                   "the joints found, stopping once it stays put (default 3; 1 = no refinement; docs/body.md)")
+    p.add_argument("--jobs", "-j", type=positive_int, default=1, help="worker processes (default 1)")
+    p.add_argument("--threads", type=positive_int, help="onnxruntime threads per process (Ray: per actor)")
+    p.add_argument("--engine", default="local", choices=["local", "ray"],
+                   help="local: this machine (--jobs processes); ray: a Ray cluster (--jobs actors; needs facealign[ray])")
+    p.add_argument("--address", metavar="ADDR", help="Ray cluster address (e.g. auto or HEAD:6379); default: a local Ray instance")
     p.add_argument("--resume", action="store_true", help="skip inputs already done in DIR/results.jsonl")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary (errors still print)")
     p.set_defaults(func=run)
@@ -47,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
             out=args.out, boxes=load_boxes_file(args.boxes) if args.boxes else None, body_model=args.body_model,
             size=args.size, det_size=args.det_size, crops=not args.no_crops, overlays=not args.no_overlays,
             crop_format=args.crop_format, max_pixels=args.max_pixels, threads=args.threads, resume=args.resume,
+            tta=args.tta, passes=args.passes, jobs=args.jobs, engine=args.engine, address=args.address,
         ).validate()
         summary = run_body(args.inputs, opts, progress=not args.quiet, on_error=on_error)
     except OptionsError as e:

@@ -1,6 +1,7 @@
 """The body batch behind `facealign body`: every photo's people, their 14 joints and body crops, one
 results.jsonl line per input in input order; the photo batch's input, error, resume and progress behaviour
-(facealign.jobs.batch), in this process.
+(facealign.jobs.batch); the inputs run in this process or, with ``jobs`` > 1, on the photo batch's engines
+(facealign.jobs.engines: worker processes of this machine, or Ray actors), each with its own BodyAligner.
 
     from facealign.jobs.body import BodyOptions, run_body
     summary = run_body(["photos/"], BodyOptions(out="out"))
@@ -16,19 +17,22 @@ from typing import Any, Callable
 
 import numpy as np
 
+from facealign.alignment.body_points import REFINE_PASSES
 from facealign.alignment.transforms import compose
 from facealign.io.atomic import write_image_atomic
 from facealign.io.images import DEFAULT_MAX_PIXELS, ImageError, load_image
 from facealign.io.inputs import InputItem, expand_inputs, output_names
 from facealign.io.results import ResultsWriter
 from facealign.jobs.batch import BatchSummary
-from facealign.jobs.options import MAX_CROP_SIZE, OptionsError, check_int, check_model
+from facealign.jobs.batch_options import ENGINES, MAX_JOBS, MAX_THREADS
+from facealign.jobs.engines import get_engine
+from facealign.jobs.options import MAX_CROP_SIZE, OptionsError, check_choice, check_int, check_model
 from facealign.jobs.output import claim_folder, clear_previous_outputs, is_run_folder
-from facealign.jobs.photo import InputError, given_boxes, run_one
+from facealign.jobs.photo import InputError, given_boxes
 from facealign.jobs.run_record import check_run_settings
 
 FRAMES = ("upper_body", "full_body")
-OUTPUT_SETTINGS = ("size", "body_model", "det_size", "crops", "overlays", "crop_format", "max_pixels")
+OUTPUT_SETTINGS = ("size", "body_model", "det_size", "crops", "overlays", "crop_format", "max_pixels", "tta", "passes")
 OUTPUT_PATTERNS = ["crops/*", "overlays/*"]
 
 
@@ -47,6 +51,11 @@ class BodyOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS
     threads: int | None = None
     resume: bool = False
+    tta: bool = False  # the body network also on each mirrored crop (2x its time; docs/body.md)
+    passes: int = REFINE_PASSES  # body network passes per person (1: no refinement on the joints' box)
+    jobs: int = 1  # worker processes (local engine) or actors (Ray)
+    engine: str = "local"
+    address: str | None = None  # Ray cluster address (engine "ray" only)
     extra: dict[str, Any] = field(default_factory=dict)  # "aligner_factory": "module:function" (tests)
 
     def validate(self) -> "BodyOptions":
@@ -56,7 +65,12 @@ class BodyOptions:
         check_int("size", self.size, 8, MAX_CROP_SIZE)
         check_int("det_size", self.det_size, 32, 8192)
         check_int("max_pixels", self.max_pixels, 1, optional=False)
-        check_int("threads", self.threads, 1, 256)
+        check_int("threads", self.threads, 1, MAX_THREADS)
+        check_int("passes", self.passes, 1, 10, optional=False)
+        check_int("jobs", self.jobs, 1, MAX_JOBS, optional=False)
+        check_choice("engine", self.engine, ENGINES)
+        if self.address and self.engine != "ray":
+            raise OptionsError("--address needs --engine ray")
         if self.crop_format not in ("png", "jpg", "webp"):
             raise OptionsError(f"crop_format: {self.crop_format!r} is not one of png, jpg, webp")
         check_model("body_model", self.body_model, "body")
@@ -72,11 +86,12 @@ def body_aligner(opts: BodyOptions):
 
     factory = opts.extra.get("aligner_factory")
     faces = make_aligner(opts, factory=factory)
-    return BodyAligner(opts.body_model, faces=faces, threads=opts.threads or 1)
+    return BodyAligner(opts.body_model, faces=faces, threads=opts.threads or 1, tta=opts.tta, passes=opts.passes)
 
 
 class BodyJob:
-    """One photo at a time: read, find faces and bodies, write crops and overlay, return the JSON record."""
+    """One photo at a time: read, find faces and bodies, write crops and overlay, return the JSON record. The job
+    an engine builds once per worker (``BodyJob(opts, names)``, then called with each input)."""
 
     def __init__(self, opts: BodyOptions, names: dict[str, str]) -> None:
         self.opts = opts
@@ -151,7 +166,7 @@ def run_body(inputs: list[str], opts: BodyOptions, *, progress: bool = True,
     input is read; a resumed run (``opts.resume``) skips inputs done before and refuses other output options."""
     from tqdm import tqdm
 
-    opts.validate()
+    engine = get_engine(opts.validate())  # OptionsError here, before anything is read or written
     out = Path(opts.out)
     ours = is_run_folder(out, "results.jsonl")
     lock = claim_folder(out)
@@ -171,12 +186,11 @@ def run_body(inputs: list[str], opts: BodyOptions, *, progress: bool = True,
             todo = [i for i in items if not _done(writer.done.get(i.path), names[i.path], opts, out)]
             summary.skipped = len(items) - len(todo)
             bar = tqdm(total=len(todo), unit="img", disable=not progress, dynamic_ncols=True, desc="body")
-            job = BodyJob(opts, names) if todo else None
+            records = engine.records(todo, opts, names, job=BodyJob)
             try:
-                for item in todo:
-                    rec = run_one(job, item)
+                for rec in records:
                     rec.setdefault("bodies", [])
-                    rec.pop("faces", None)  # run_one's error record is the photo batch's
+                    rec.pop("faces", None)  # an engine's error record is the photo batch's
                     writer.write(rec)
                     summary.images += 1
                     summary.faces += len(rec["bodies"])
@@ -188,6 +202,7 @@ def run_body(inputs: list[str], opts: BodyOptions, *, progress: bool = True,
                     bar.update(1)
                     bar.set_postfix(bodies=summary.faces, errors=summary.failed, refresh=False)
             finally:
+                records.close()  # an interrupt or error stops the engine's workers now
                 bar.close()
             if earlier:
                 writer.reorder([i.path for i in items])

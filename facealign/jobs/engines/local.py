@@ -16,7 +16,7 @@ from typing import Any, Iterator, Sequence
 
 from facealign.io.inputs import InputItem
 from facealign.jobs.batch_options import BatchOptions
-from facealign.jobs.engines.base import Engine
+from facealign.jobs.engines.base import Engine, JobFactory
 from facealign.jobs.photo import ImageJob, error_record, run_one
 
 PER_WORKER = 4  # inputs queued per worker: enough to keep it busy, few enough to bound memory
@@ -30,23 +30,27 @@ class LocalEngine(Engine):
     def __init__(self, jobs: int = 1) -> None:
         self.jobs = jobs
 
-    def records(self, items: Sequence[InputItem], opts: BatchOptions, names: dict[str, str]) -> Iterator[dict[str, Any]]:
+    def records(self, items: Sequence[InputItem], opts: BatchOptions, names: dict[str, str],
+                job: JobFactory | None = None) -> Iterator[dict[str, Any]]:
+        factory = job or ImageJob
+        if not items:  # nothing to do: no models to load
+            return
         if self.jobs <= 1 or len(items) <= 1:
-            job = ImageJob(opts, names)
+            one = factory(opts, names)
             for item in items:
-                yield run_one(job, item)
+                yield run_one(one, item)
             return
         if opts.threads is None:  # share the cores between the workers instead of oversubscribing
             opts.threads = max(1, (os.cpu_count() or 1) // self.jobs)
-        yield from _Pool(self.jobs, opts, names).records(items)
+        yield from _Pool(self.jobs, opts, names, factory).records(items)
 
 
-def _worker_main(conn, opts: BatchOptions, names: dict[str, str]) -> None:
+def _worker_main(conn, opts: BatchOptions, names: dict[str, str], factory: JobFactory = ImageJob) -> None:
     """A worker process: ("start", i) when it takes input i, ("done", i, record) when it is done."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the driver handles it
     signal.signal(signal.SIGTERM, _exit_on_term)
     try:
-        job = ImageJob(opts, names)
+        job = factory(opts, names)
     except Exception as e:
         conn.send(("fatal", f"cannot start a worker: {type(e).__name__}: {e}"))
         return
@@ -67,9 +71,9 @@ def _exit_on_term(signum, frame) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx, opts: BatchOptions, names: dict[str, str]) -> None:
+    def __init__(self, ctx, opts: BatchOptions, names: dict[str, str], factory: JobFactory = ImageJob) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, opts, names), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, opts, names, factory), daemon=True)
         self.proc.start()
         child.close()
         self.queued: deque[int] = deque()  # inputs sent, in order; the first is the one it works on
@@ -79,11 +83,11 @@ class _Worker:
 
 
 class _Pool:
-    def __init__(self, jobs: int, opts: BatchOptions, names: dict[str, str]) -> None:
+    def __init__(self, jobs: int, opts: BatchOptions, names: dict[str, str], factory: JobFactory = ImageJob) -> None:
         import multiprocessing as mp
 
         self.ctx = mp.get_context("spawn")  # onnxruntime sessions are not fork-safe
-        self.jobs, self.opts, self.names = jobs, opts, names
+        self.jobs, self.opts, self.names, self.factory = jobs, opts, names, factory
         self.workers: list[_Worker] = []
 
     def records(self, items: Sequence[InputItem]) -> Iterator[dict[str, Any]]:
@@ -98,7 +102,7 @@ class _Pool:
         silent_deaths = 0
         fatal: str | None = None
         try:
-            self.workers = [_Worker(self.ctx, self.opts, self.names) for _ in range(self.jobs)]
+            self.workers = [_Worker(self.ctx, self.opts, self.names, self.factory) for _ in range(self.jobs)]
             while nxt < n:
                 # feed: inputs in flight plus results waiting for their turn stay within the window
                 while fatal is None:
@@ -137,7 +141,7 @@ class _Pool:
                         if why.startswith("cannot start") or silent_deaths >= MAX_SILENT_DEATHS:
                             fatal = why
                         if fatal is None:
-                            self.workers.append(_Worker(self.ctx, self.opts, self.names))
+                            self.workers.append(_Worker(self.ctx, self.opts, self.names, self.factory))
                 while nxt in results:
                     yield results.pop(nxt)
                     nxt += 1

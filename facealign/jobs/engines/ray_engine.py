@@ -16,7 +16,7 @@ from typing import Any, Iterator, Sequence
 
 from facealign.io.inputs import InputItem
 from facealign.jobs.batch_options import BatchOptions
-from facealign.jobs.engines.base import Engine
+from facealign.jobs.engines.base import Engine, JobFactory
 from facealign.jobs.options import OptionsError
 from facealign.jobs.photo import ImageJob, run_one
 
@@ -36,14 +36,14 @@ def ray_available() -> bool:
 class AlignActor:
     """One model per actor: a FaceAligner (inside ImageJob) built once, then used for every batch."""
 
-    def __init__(self, opts: BatchOptions, names: dict[str, str], cwd: str) -> None:
+    def __init__(self, opts: BatchOptions, names: dict[str, str], cwd: str, factory: JobFactory = ImageJob) -> None:
         # relative input and --out paths mean what they mean on the driver (on a cluster: shared storage
         # mounted at the same path on every node)
         try:
             os.chdir(cwd)
         except OSError:
             pass
-        self.job = ImageJob(opts, names)
+        self.job = factory(opts, names)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
@@ -82,7 +82,8 @@ class RayEngine(Engine):
         self.address = address
         self.batch_size = batch_size
 
-    def records(self, items: Sequence[InputItem], opts: BatchOptions, names: dict[str, str]) -> Iterator[dict[str, Any]]:
+    def records(self, items: Sequence[InputItem], opts: BatchOptions, names: dict[str, str],
+                job: JobFactory | None = None) -> Iterator[dict[str, Any]]:
         import ray
         import ray.data
 
@@ -102,7 +103,7 @@ class RayEngine(Engine):
         ds = ray.data.from_items(rows, override_num_blocks=blocks)
         ds = ds.map_batches(
             AlignActor,
-            fn_constructor_args=(opts, names, os.getcwd()),
+            fn_constructor_args=(opts, names, os.getcwd(), job or ImageJob),
             batch_size=batch_size,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=jobs),
