@@ -19,8 +19,10 @@ from facealign.alignment.crop import CROP_SCALE, box_from_five, crop_transform, 
 from facealign.alignment.points import tight_box
 from facealign.alignment.transforms import apply
 from facealign.data.mtfl import read_mtfl
+from facealign.data.profiled import read_profiled
 from facealign.data.pts import read_pts_folder
 from facealign.data.sample import Sample
+from facealign.paths import cache_dir
 
 # set name -> (reader kind, locations under the data root)
 LANDMARK_SETS: dict[str, tuple[str, list[str]]] = {
@@ -30,7 +32,13 @@ LANDMARK_SETS: dict[str, tuple[str, list[str]]] = {
     "ytf68_val": ("pts", ["ytf68/val"]),
     "mtfl_train": ("mtfl", ["mtfl/train.txt"]),
     "mtfl_val": ("mtfl", ["mtfl/val.txt"]),
+    # synthetic large-pose views made by face profiling (python -m facealign.training.profiling.build) under the
+    # cache folder ("cache:" locations); 300w_afw_profiled is made from AFW: validation only, never training
+    "300w_profiled": ("profiled", ["cache:profiling/v1/300w_train"]),
+    "ytf68_profiled": ("profiled", ["cache:profiling/v1/ytf68_train"]),
+    "300w_afw_profiled": ("profiled", ["cache:profiling/v1/300w_afw"]),
 }
+SET_READERS = {"pts": read_pts_folder, "mtfl": read_mtfl, "profiled": read_profiled}
 CACHE_RULE = "v2"  # part of the cache key; v2: crops made by alignment.crop.warp_crop (the runtime's warp)
 
 
@@ -59,8 +67,22 @@ def read_set(name: str, root: Path) -> list[Sample]:
     kind, locs = LANDMARK_SETS[name]
     samples: list[Sample] = []
     for loc in locs:
-        samples += read_pts_folder(Path(root) / loc) if kind == "pts" else read_mtfl(Path(root) / loc)
+        samples += SET_READERS[kind](set_location(loc, root))
     return samples
+
+
+def set_location(loc: str, root: Path) -> Path:
+    """A LANDMARK_SETS location: under the data root, or under the cache folder for ``cache:`` ones."""
+    return cache_dir(*loc[len("cache:"):].split("/")) if loc.startswith("cache:") else Path(root) / loc
+
+
+def _content_tag(name: str, root: Path) -> str:
+    """Part of the crop cache key for generated sets: their count of finished views (a set built further gets
+    new crops); empty for the fixed data sets."""
+    kind, locs = LANDMARK_SETS.get(name, ("", []))
+    if kind != "profiled":
+        return ""
+    return "|" + str(sum(len(list(set_location(loc, root).glob("*.json"))) for loc in locs))
 
 
 def face_box(points: np.ndarray) -> np.ndarray:
@@ -98,7 +120,8 @@ def build_set(name: str, root: Path, size: int, scale: float, limit: int = 0) ->
 
 def load_set(name: str, root: Path, cache_dir: Path, size: int, scale: float, limit: int = 0) -> FaceSet:
     """A cached FaceSet, built on first use (the key covers the set, crop size, margin, limit and crop rule)."""
-    key = hashlib.md5(f"{name}|{Path(root).resolve()}|{size}|{scale:.4f}|{limit}|{CACHE_RULE}".encode()).hexdigest()[:8]
+    tag = _content_tag(name, root)
+    key = hashlib.md5(f"{name}|{Path(root).resolve()}|{size}|{scale:.4f}|{limit}|{CACHE_RULE}{tag}".encode()).hexdigest()[:8]
     path = Path(cache_dir) / f"{name}_{size}_{key}.npz"
     if path.is_file():
         z = np.load(path)

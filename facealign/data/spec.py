@@ -5,7 +5,8 @@ A relative PATH is taken from the working folder when it exists there, else unde
 
 Kinds: ``pts`` (a folder of .pts + images, recursive), ``mtfl`` (an MTFL/CelebA table; paths relative to its
 folder), ``wflw`` (a list_98pt_rect_attr table, or mmpose's WFLW .json), ``coco`` (COCO keypoint JSON),
-``dlib`` (imglab XML), ``ljson`` (a menpo .ljson file or a folder of them).
+``dlib`` (imglab XML), ``ljson`` (a menpo .ljson file or a folder of them), ``profiled`` (a folder of synthetic
+large-pose views, facealign.data.profiled: per-yaw-bin results).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from facealign.data.coco import read_coco
 from facealign.data.dlib_xml import read_dlib_xml
 from facealign.data.ljson import read_ljson
 from facealign.data.mtfl import read_mtfl
+from facealign.data.profiled import read_profiled
 from facealign.data.pts import read_pts_folder
 from facealign.data.sample import Sample
 from facealign.data.wflw import read_wflw
@@ -34,6 +36,7 @@ READERS: dict[str, Callable[[Path], list[Sample]]] = {
     "coco": read_coco,
     "dlib": read_dlib_xml,
     "ljson": read_ljson,
+    "profiled": read_profiled,
 }
 
 
