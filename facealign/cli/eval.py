@@ -1,4 +1,5 @@
-"""`facealign eval landmarks|pose|video|detector`: evaluation commands (implemented in facealign.evaluation)."""
+"""`facealign eval landmarks|detector|detector-wild|pose|video|body|merge`: evaluation commands (implemented in
+facealign.evaluation)."""
 from facealign.cli.subcommands import add_group
 
 PROVIDERS = {

@@ -1,4 +1,4 @@
-"""`facealign train landmarks|detector|temporal --config FILE [--run-dir DIR] [--resume [--restart]]
+"""`facealign train landmarks|detector|temporal|body --config FILE [--run-dir DIR] [--resume [--restart]]
 [--time-budget MINUTES]`: parse -> options -> train -> print. Needs the `train` extra (torch)."""
 from __future__ import annotations
 
