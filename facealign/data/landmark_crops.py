@@ -127,6 +127,8 @@ def load_set(name: str, root: Path, cache_dir: Path, size: int, scale: float, li
         z = np.load(path)
         return FaceSet(name, z["images"], z["points"], z["pose"])
     fs = build_set(name, root, size, scale, limit)
+    if not len(fs.images):  # missing images or an empty folder: never cache an empty set for later runs to reuse
+        raise FileNotFoundError(f"landmark set {name}: no readable labelled faces under {root} (nothing cached)")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, images=fs.images, points=fs.points, pose=fs.pose)

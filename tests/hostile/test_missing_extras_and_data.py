@@ -115,6 +115,17 @@ def test_a_source_without_faces_is_an_error_and_nothing_is_cached(tmp_path, monk
     assert len(faces) == 1 and len(list(cache.iterdir())) == 1
 
 
+def test_an_empty_landmark_set_is_an_error_and_not_cached(tmp_path, monkeypatch):
+    from facealign.data import landmark_crops
+
+    _labelled_face(tmp_path / "data" / "orphans", "b")
+    (tmp_path / "data" / "orphans" / "b.png").unlink()  # the annotation without its image
+    monkeypatch.setitem(landmark_crops.LANDMARK_SETS, "hostile_empty", ("pts", ["orphans"]))
+    with pytest.raises(FileNotFoundError, match="hostile_empty: no readable labelled faces"):
+        landmark_crops.load_set("hostile_empty", tmp_path / "data", tmp_path / "cache", 32, 1.4)
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").iterdir())
+
+
 def test_video_stills_from_a_folder_without_faces_are_an_error(tmp_path):
     """The synthetic sequences (eval video, temporal training) are cached: a val folder without faces fails."""
     from facealign.data.sequences import load_stills
