@@ -32,6 +32,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--template", default="arcface112", choices=sorted(TEMPLATES), help="crop template (default arcface112)")
     p.add_argument("--size", type=positive_int, help="crop size in pixels (default: the template's)")
     p.add_argument("--3d", dest="fit3d", action="store_true", help="fit the 3D face model: pose per face")
+    p.add_argument("--body", action="store_true",
+                   help="also the 14 body joints below each tracked face, smoothed per track (docs/body.md)")
     p.add_argument("--no-overlay", action="store_true", help="do not write overlay.mp4")
     p.add_argument("--det-size", type=positive_int, help="cap the detector's working size (long side, pixels; default: the frame's own resolution, docs/detection.md)")
     p.add_argument("--det-threshold", type=float, help="minimum detection score (default: the model's calibrated one)")
@@ -58,7 +60,7 @@ def options_from_args(args: argparse.Namespace) -> VideoOptions:
         max_lost=args.max_lost, crops=args.crops, template=args.template, size=args.size, fit3d=args.fit3d,
         overlay=not args.no_overlay, det_size=args.det_size, det_threshold=args.det_threshold, refine=args.refine,
         landmarks_model=args.landmarks_model, max_frames=args.max_frames, fps=args.fps, threads=args.threads,
-        resume=args.resume, max_pixels=args.max_pixels,
+        resume=args.resume, max_pixels=args.max_pixels, body=args.body,
     ).validate()
 
 

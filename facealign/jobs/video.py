@@ -1,7 +1,8 @@
 """The video job behind `facealign video`: track faces through a video (or a folder of frames).
 
 Writes DIR/landmarks.jsonl (one complete line per frame), DIR/overlay.mp4 and, with ``crops``, one aligned and
-stabilised crop video per track, DIR/crops/track_<id>.mp4. A damaged input is read up to the damage: the frames
+stabilised crop video per track, DIR/crops/track_<id>.mp4; with ``body``, each face's body joints too
+(facealign.jobs.video_bodies). A damaged input is read up to the damage: the frames
 before it are written and ``VideoSummary.error`` says what happened.
 """
 from __future__ import annotations
@@ -46,6 +47,7 @@ class VideoOptions:
     fps: float = 25.0  # frame rate of a folder of frames
     max_pixels: int = DEFAULT_MAX_PIXELS  # a folder's frame images above this are skipped and named (as align's limit)
     threads: int = 1  # onnxruntime threads per model and OpenCV threads
+    body: bool = False  # the 14 body joints below each tracked face, smoothed per track (jobs/video_bodies.py)
     extra: dict[str, Any] = field(default_factory=dict)  # "aligner_factory": "module:function" (tests)
 
     def validate(self) -> "VideoOptions":
@@ -88,14 +90,19 @@ def video_aligner(opts: VideoOptions):
     return make_aligner(opts, factory=opts.extra.get("aligner_factory"), tta=False)
 
 
-def frame_record(index: int, t: float, faces: list, fit3d: bool) -> dict[str, Any]:
-    """The landmarks.jsonl line of one frame: a selection of each face's results.jsonl object."""
+def frame_record(index: int, t: float, faces: list, fit3d: bool, bodies: list | None = None) -> dict[str, Any]:
+    """The landmarks.jsonl line of one frame: a selection of each face's results.jsonl object (and its ``body``
+    when ``bodies``, one per face, are given)."""
+    from facealign.jobs.video_bodies import body_json
+
     out = []
-    for f in faces:
+    for i, f in enumerate(faces):
         full = f.to_json()
         r = {"track": int(f.track), **{k: full[k] for k in FACE_KEYS}}
         if fit3d:
             r["pose"] = full.get("pose")
+        if bodies is not None:
+            r["body"] = body_json(bodies[i])
         out.append(r)
     return {"frame": index, "time": round(t, 4), "faces": out}
 
@@ -134,6 +141,8 @@ def run_video(
             clear_previous_outputs(out, OUTPUT_PATTERNS, ours)
         settings = {k: getattr(opts, k) for k in OUTPUT_SETTINGS}
         settings["input"] = os.path.abspath(opts.input)
+        if opts.body:  # recorded only when on: runs from before --body existed still resume
+            settings["body"] = True
         check_run_settings(out, "video", settings, opts.resume)
         earlier = _earlier_frames(out / "landmarks.jsonl") if opts.resume else {}
         src = open_frames(opts.input, max_frames=opts.max_frames, fps=opts.fps, max_pixels=opts.max_pixels)
@@ -164,6 +173,13 @@ def _track(opts: VideoOptions, out: Path, src, earlier: dict[int, dict], progres
         fa.detector, fa.landmark_model  # load the models now: a missing file fails here, not mid-video
     except (KeyError, ValueError) as e:
         raise OptionsError(str(e)) from None
+    body_tracks = None
+    if opts.body:
+        from facealign.body_pipeline import BodyAligner
+        from facealign.jobs.video_bodies import VideoBodies
+
+        body_tracks = VideoBodies(BodyAligner(faces=False, threads=opts.threads), smooth=opts.temporal != "off")
+        body_tracks.aligner.model  # load the body network now, as the face models above
     summary = VideoSummary(landmarks=str(out / "landmarks.jsonl"))
     overlay = VideoWriter(out / "overlay.mp4", src.fps) if opts.overlay else None
     crops = CropVideos(out, src.fps, opts.template, opts.size, end_after=opts.max_lost + 16) if opts.crops else None
@@ -171,9 +187,14 @@ def _track(opts: VideoOptions, out: Path, src, earlier: dict[int, dict], progres
     bar = tqdm(total=src.frame_count, unit="frame", disable=not progress, dynamic_ncols=True, desc="video")
     tracks: set[int] = set()
 
-    def emit(frame, faces) -> None:
+    def emit(frame, faces, bodies=None) -> None:
         if overlay is not None:
-            overlay.write(draw_faces(frame.image, faces), copy=False)
+            picture = draw_faces(frame.image, faces)
+            if bodies:
+                from facealign.body.draw import draw_bodies
+
+                picture = draw_bodies(picture, [b for b in bodies if b is not None])
+            overlay.write(picture, copy=False)
         if crops is not None:
             crops.write(frame, faces)
         summary.frames += 1
@@ -187,7 +208,10 @@ def _track(opts: VideoOptions, out: Path, src, earlier: dict[int, dict], progres
             if frame.index > last:
                 yield frame
             elif frame.index in earlier:
-                emit(frame, [_face(f) for f in earlier[frame.index]["faces"]])
+                from facealign.jobs.video_bodies import body_from_json
+
+                done = earlier[frame.index]["faces"]
+                emit(frame, [_face(f) for f in done], [body_from_json(f.get("body")) for f in done])
             else:
                 bar.update(1)
 
@@ -201,8 +225,9 @@ def _track(opts: VideoOptions, out: Path, src, earlier: dict[int, dict], progres
                 f.track += offset
             if opts.fit3d and faces:
                 fa.fit3d(tf.image, faces)
-            jsonl.write(frame_record(tf.index, tf.time, faces, opts.fit3d))
-            emit(tf, faces)
+            bodies = body_tracks.step(tf.image, faces, tf.time) if body_tracks is not None else None
+            jsonl.write(frame_record(tf.index, tf.time, faces, opts.fit3d, bodies))
+            emit(tf, faces, bodies)
         finished = True
     except FileNotFoundError as e:  # a model file went missing: what was written stays
         src.error = src.error or str(e)
