@@ -81,12 +81,16 @@ class SpatialFusion(nn.Module):
         return top
 
 
-class LandmarkNet(nn.Module):
-    """uint8 NHWC BGR (N, S, S, 3) -> dict(landmarks (N,68,2), scores (N,68), heatmaps logits, features)."""
+class HeatmapNet(nn.Module):
+    """The heatmap keypoint network shared by the landmark and the body network: encoder, spatial fusion, head,
+    ``n_points`` heatmaps decoded by soft-argmax and a confidence pooled under each heatmap. ``cfg`` needs
+    input_size, widths, depths, expand, fpn_channels, head_blocks and upsample; ``features`` > 0 adds a stride-4
+    feature head (training only; the landmark runs that had it keep it so their checkpoints load)."""
 
-    def __init__(self, cfg: NetConfig):
+    def __init__(self, cfg, n_points: int, features: int = 0):
         super().__init__()
         self.cfg = cfg
+        self.n_points = n_points
         w = cfg.widths
         self.stem = conv_bn(3, w[0], 3, 2)
         stages = []
@@ -101,9 +105,9 @@ class LandmarkNet(nn.Module):
         c = cfg.fpn_channels
         self.fusion = SpatialFusion(list(w[1:]), c, cfg.upsample)
         self.head = nn.Sequential(*[SeparableBlock(c) for _ in range(cfg.head_blocks)])
-        self.heatmap = nn.Conv2d(c, N_POINTS, 1)
-        self.confidence = nn.Conv2d(c, N_POINTS, 1)
-        self.features = conv_bn(c, cfg.feature_channels, 1) if cfg.feature_channels else None
+        self.heatmap = nn.Conv2d(c, n_points, 1)
+        self.confidence = nn.Conv2d(c, n_points, 1)
+        self.features = conv_bn(c, features, 1) if features else None
         hm = cfg.input_size // STRIDE
         # heatmap cell g covers crop pixels [4g - 0.5, 4g + 3.5]: its centre is 4g + 1.5
         g = torch.arange(hm, dtype=torch.float32) * STRIDE + (STRIDE - 1) / 2
@@ -123,7 +127,9 @@ class LandmarkNet(nn.Module):
                     nn.init.zeros_(m.bias)
         nn.init.normal_(self.heatmap.weight, std=0.01)
 
-    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+    def decode(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """uint8 NHWC BGR (N, S, S, 3) -> dict(points (N, P, 2) crop pixels, scores (N, P), score_logits,
+        heatmaps logits[, features])."""
         x = image.permute(0, 3, 1, 2).float()
         x = (x - self.mean) * (1.0 / 128.0)
         x = self.stem(x)
@@ -132,15 +138,27 @@ class LandmarkNet(nn.Module):
             x = stage(x)
             feats.append(x)
         fused = self.head(self.fusion(feats))
-        logits = self.heatmap(fused)  # (N, 68, h, w)
+        logits = self.heatmap(fused)  # (N, P, h, w)
         # reshapes with constant shapes (no Shape/Gather ops in the exported graph): the input size is fixed
         hw = self.n_cells
-        prob = torch.softmax(logits.reshape(-1, N_POINTS, hw), dim=-1)  # (N, 68, h*w)
-        lm = prob @ self.cells  # soft-argmax: the expected (x, y) under each point's heatmap
-        conf = (prob * self.confidence(fused).reshape(-1, N_POINTS, hw)).sum(-1)
-        out = {"landmarks": lm, "scores": torch.sigmoid(conf), "score_logits": conf, "heatmaps": logits}
+        prob = torch.softmax(logits.reshape(-1, self.n_points, hw), dim=-1)  # (N, P, h*w)
+        points = prob @ self.cells  # soft-argmax: the expected (x, y) under each point's heatmap
+        conf = (prob * self.confidence(fused).reshape(-1, self.n_points, hw)).sum(-1)
+        out = {"points": points, "scores": torch.sigmoid(conf), "score_logits": conf, "heatmaps": logits}
         if self.features is not None:
             out["features"] = self.features(fused)
+        return out
+
+
+class LandmarkNet(HeatmapNet):
+    """uint8 NHWC BGR (N, S, S, 3) -> dict(landmarks (N,68,2), scores (N,68), heatmaps logits[, features])."""
+
+    def __init__(self, cfg: NetConfig):
+        super().__init__(cfg, N_POINTS, cfg.feature_channels)
+
+    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        out = self.decode(image)
+        out["landmarks"] = out.pop("points")
         return out
 
 
