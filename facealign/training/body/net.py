@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from facealign.training.landmarks.net import HeatmapNet
+from facealign.training.landmarks.net import HeatmapNet, count_params  # noqa: F401 (count_params: train.py's)
 
 N_JOINTS = 14
 STRIDE = 4
@@ -54,7 +54,3 @@ class ExportWrapper(nn.Module):
     def forward(self, image: torch.Tensor):
         out = self.net(image)
         return out["keypoints"], out["scores"], out["heatmaps"]
-
-
-def count_params(net: nn.Module) -> int:
-    return sum(p.numel() for p in net.parameters())
