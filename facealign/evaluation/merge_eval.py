@@ -8,8 +8,10 @@ before its ``_VF`` video/frame suffix).
   and compare with the photo in the face region (mean absolute grey-level error after matching the mean
   brightness, and the landmark error of the landmark model re-run on the rendering, over the inter-ocular
   distance), on the held-out photos whose |yaw| is at least ``non_frontal`` degrees.
-- Outliers: one photo of another person put into each set; how often it is left out, and how many of the
-  person's own photos are.
+- Outliers: one photo of another person put into each set (the next person's first photo); how often it is left
+  out, and how many of the person's own photos are, by the warp and 3d merges; and the consensus check alone on
+  every set with each other person's first photo, in two regimes (facealign.evaluation.merge_outliers), at the
+  shipped operating points.
 - Timing: the fusion of the largest set, measured.
 """
 from __future__ import annotations
@@ -239,20 +241,37 @@ class OutlierRow:
     intruder_left_out: bool
     own_left_out: int
     own: int
+    left_out: list[dict] = field(default_factory=list)  # every photo left out: its name, score and reason
 
 
-def outlier_rows(s: PhotoSet, intruder: tuple[np.ndarray, Face], size: int) -> list[OutlierRow]:
+def outlier_rows(s: PhotoSet, intruder: tuple[np.ndarray, Face, str], size: int) -> list[OutlierRow]:
     """The set plus one photo of another person (last): is it left out, and how many own photos are?"""
     from facealign.merge.texture3d import Texture3DOptions, texture_merge
 
     images = s.images + [intruder[0]]
     faces = s.faces + [intruder[1]]
+    names = [p.name for p in s.paths] + [intruder[2]]
     out = []
     for name, fn in (("warp", lambda: warp_merge(images, faces, WarpOptions(size=size))),
                      ("3d", lambda: texture_merge(images, faces, Texture3DOptions(size=size)))):
         r = fn()
-        out.append(OutlierRow(s.person, name, not r.used[-1], int(sum(not u for u in r.used[:-1])), len(s.faces)))
+        gone = [{"photo": names[i], "intruder": i == len(names) - 1,
+                 "score": None if not np.isfinite(r.distance[i]) else round(float(r.distance[i]), 3),
+                 "reason": r.reasons[i]} for i in range(len(names)) if not r.used[i]]
+        out.append(OutlierRow(s.person, name, not r.used[-1], int(sum(not u for u in r.used[:-1])), len(s.faces),
+                              gone))
     return out
+
+
+def outlier_trials(loaded: list[PhotoSet]) -> dict:
+    """The consensus check alone on many more trials: every set with each other person's first photo (30 people:
+    870 sets), in both regimes of facealign.evaluation.merge_outliers, at the shipped operating points."""
+    from facealign.evaluation import merge_outliers as mo
+
+    descs = {s.person: mo.set_descriptors(s.images, s.faces) for s in loaded}
+    videos = {s.person: [mo.video_of(p) for p in s.paths] for s in loaded}
+    trials = [mo.build_trials(descs, videos, r, intruders=0) for r in mo.REGIMES]
+    return {"sets": len(loaded) * (len(loaded) - 1), **mo.operating_table(trials)}
 
 
 def summary(rows: list[SharpnessRow], method: str, target: float = 1.15) -> dict:
@@ -281,9 +300,16 @@ def timed_merge(paths: list[Path], aligner, size: int, method: str) -> float:
     return time.perf_counter() - t0
 
 
+PARTS = ("sharpness", "leave_one_out", "outliers", "timing")
+
+
 def evaluate_merge(folder: Path, aligner, size: int = 256, non_frontal: float = 15.0, people: int = 0,
-                   landmarks: str = "pipeline", log=print) -> dict:
-    """The whole evaluation (see the module docstring); returns a JSON-able dict and logs a line per person."""
+                   landmarks: str = "pipeline", log=print, parts: tuple[str, ...] = PARTS) -> dict:
+    """The whole evaluation (see the module docstring), or only some ``parts``; returns a JSON-able dict and logs a
+    line per person."""
+    bad = set(parts) - set(PARTS)
+    if bad:
+        raise ValueError(f"unknown parts {sorted(bad)}; choose from {PARTS}")
     sets = person_sets(folder)
     names = sorted(sets)[: people or None]
     loaded = [load_set(n, sets[n], aligner, landmarks) for n in names]
@@ -291,20 +317,27 @@ def evaluate_merge(folder: Path, aligner, size: int = 256, non_frontal: float = 
     from facealign.merge.texture3d import Texture3DOptions, texture_merge
 
     methods = {"warp": warp_method(size),
-               "3d": lambda im, fa: (lambda r: (r.image, r.count))(texture_merge(im, fa, Texture3DOptions(size=size)))}
+               "3d": lambda im, fa: (lambda r: (r.image, r.count))(
+                   texture_merge(im, fa, Texture3DOptions(size=size)))}
     sharp, loo, outl = [], [], []
     for k, s in enumerate(loaded):
-        row = sharpness_row(s, size, methods)
-        sharp.append(row)
-        rows = leave_one_out(s, aligner, size, non_frontal)
-        loo += rows
-        other = loaded[(k + 1) % len(loaded)]
-        outl += outlier_rows(s, (other.images[0], other.faces[0]), size)
-        log(f"{s.person:32s} photos {row.photos:2d}  warp x{row.ratio('warp'):.2f}  3d x{row.ratio('3d'):.2f}"
-            f"  loo {len(rows)}: 3d {np.mean([r.photometric['3d'] for r in rows]) if rows else float('nan'):.2f}"
-            f" warp {np.mean([r.photometric['warp'] for r in rows]) if rows else float('nan'):.2f}")
-    largest = max(loaded, key=lambda s: len(s.paths))
-    timing = {m: timed_merge(largest.paths, aligner, size, m) for m in ("mean", "warp", "3d")}
+        line = f"{s.person:32s} photos {len(s.faces):2d}"
+        if "sharpness" in parts:
+            row = sharpness_row(s, size, methods)
+            sharp.append(row)
+            line += f"  warp x{row.ratio('warp'):.2f}  3d x{row.ratio('3d'):.2f}"
+        if "leave_one_out" in parts:
+            rows = leave_one_out(s, aligner, size, non_frontal)
+            loo += rows
+            mean = {m: np.mean([r.photometric[m] for r in rows]) if rows else float("nan") for m in ("3d", "warp")}
+            line += f"  loo {len(rows)}: 3d {mean['3d']:.2f} warp {mean['warp']:.2f}"
+        if "outliers" in parts:
+            other = loaded[(k + 1) % len(loaded)]
+            rows_o = outlier_rows(s, (other.images[0], other.faces[0], other.paths[0].name), size)
+            outl += rows_o
+            line += "  intruder out: " + " ".join(f"{o.method} {'yes' if o.intruder_left_out else 'no'}"
+                                                  f" (+{o.own_left_out} own)" for o in rows_o)
+        log(line)
 
     def loo_summary(key: str) -> dict:
         a = np.array([r.photometric[key] for r in loo])
@@ -314,22 +347,34 @@ def evaluate_merge(folder: Path, aligner, size: int = 256, non_frontal: float = 
 
     result = {
         "people": len(loaded), "photos": int(sum(len(s.faces) for s in loaded)), "size": size,
-        "landmarks": landmarks,
-        "sharpness": {m: summary(sharp, m) for m in methods},
-        "sharpness_per_person": [{"person": r.person, "photos": r.photos, "mean_energy": r.mean_energy,
-                                  **{f"ratio_{m}": r.ratio(m) for m in methods}} for r in sharp],
-        "leave_one_out": {
+        "landmarks": landmarks, "parts": list(parts),
+    }
+    if "sharpness" in parts:
+        result["sharpness"] = {m: summary(sharp, m) for m in methods}
+        result["sharpness_per_person"] = [{"person": r.person, "photos": r.photos, "mean_energy": r.mean_energy,
+                                           **{f"ratio_{m}": r.ratio(m) for m in methods}} for r in sharp]
+    if "leave_one_out" in parts and loo:
+        result["leave_one_out"] = {
             "non_frontal_deg": non_frontal, "held_out": len(loo),
             "3d": loo_summary("3d"), "warp": loo_summary("warp"), "warp_view": loo_summary("warp_view"),
             "3d_better_than_warp_view_share": float(np.mean([r.photometric["3d"] < r.photometric["warp_view"]
-                                                             for r in loo])) if loo else None,
-            "3d_better_share": float(np.mean([r.photometric["3d"] < r.photometric["warp"] for r in loo])) if loo else None,
+                                                             for r in loo])),
+            "3d_better_share": float(np.mean([r.photometric["3d"] < r.photometric["warp"] for r in loo])),
             "rows": [{"person": r.person, "photo": r.photo, "yaw": r.yaw, "photometric": r.photometric,
                       "landmarks": r.landmarks} for r in loo],
-        },
-        "outliers": {m: {"intruder_left_out": float(np.mean([o.intruder_left_out for o in outl if o.method == m])),
-                         "own_left_out": int(sum(o.own_left_out for o in outl if o.method == m)),
-                         "own": int(sum(o.own for o in outl if o.method == m))} for m in ("warp", "3d")},
-        "timing": {"photos": len(largest.paths), "person": largest.person, "seconds": timing},
-    }
+        }
+    if "outliers" in parts:
+        result["outliers"] = {
+            m: {"intruder_left_out": float(np.mean([o.intruder_left_out for o in outl if o.method == m])),
+                "own_left_out": int(sum(o.own_left_out for o in outl if o.method == m)),
+                "own": int(sum(o.own for o in outl if o.method == m)),
+                "false_rejection": float(sum(o.own_left_out for o in outl if o.method == m)
+                                         / max(sum(o.own for o in outl if o.method == m), 1)),
+                "left_out": [{"set": o.person, **g} for o in outl if o.method == m for g in o.left_out]}
+            for m in ("warp", "3d")}
+        result["outlier_trials"] = outlier_trials(loaded)
+    if "timing" in parts:
+        largest = max(loaded, key=lambda s: len(s.paths))
+        timing = {m: timed_merge(largest.paths, aligner, size, m) for m in ("mean", "warp", "3d")}
+        result["timing"] = {"photos": len(largest.paths), "person": largest.person, "seconds": timing}
     return result

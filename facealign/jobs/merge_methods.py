@@ -117,6 +117,7 @@ def _photo_reports(result, faces: list[Any]) -> list[dict[str, Any]]:
             "quality": result.quality[i].to_json(),
             "consensus_distance": None if not np.isfinite(d) else round(float(d), 4),
             "fit_error": None if result.fit_error[i] is None else round(float(result.fit_error[i]), 4),
+            "outlier_evidence": None if result.consensus is None else result.consensus.evidence_json(i),
         }
         if f.pose is not None:
             rec["pose"] = f.pose.to_json()

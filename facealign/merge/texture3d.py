@@ -8,13 +8,13 @@
 Steps: (1) the 3D fit of each face (its ``Face.fit``, else fitted here); a fit whose landmark residual is too large
 has failed and is left out; (2) each photo baked onto the atlas with per-texel visibility weights (facing the
 camera, not hidden, not at a grazing angle: facealign.face3d.texture.bake); (3) photos that disagree with the
-consensus texture left out (facealign.merge.outliers); (4) colours matched and fused per texel (robust weighted
-mean, weights = visibility x photo quality); (5) what no photo saw filled from the mirrored side, then smoothly;
-(6) the mean identity's neutral shape rendered at the asked pose, framed like the template's crop.
+set's consensus left out (facealign.merge.outliers: another person); (4) colours matched and fused per texel
+(robust weighted mean, weights = visibility x photo quality); (5) what no photo saw filled from the mirrored side,
+then smoothly; (6) the mean identity's neutral shape rendered at the asked pose, framed like the template's crop.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -42,7 +42,7 @@ class Texture3DOptions:
     pose: tuple[float, float, float] = (0.0, 0.0, 0.0)  # yaw, pitch, roll (degrees) of the rendered face
     template: str = "mean68"  # the frontal face is framed like this template's crop
     reject: float = 2.5  # per-texel rejection, robust standard deviations from the median
-    outlier_z: float = 3.5
+    outlier_threshold: float = ol.THRESHOLD  # consensus score (logit) above which a photo is left out
     max_fit_error: float = 0.08  # RMS landmark residual / face size above which a fit has failed
     min_confidence: float = 0.3
     sharpen: float = 1.0  # photo weights are quality ** sharpen (higher: the best photos dominate, less blur)
@@ -79,6 +79,7 @@ class Merge3D:
     distance: np.ndarray
     fit_error: list[float | None]
     poses: list[tuple[float, float, float]] = field(default_factory=list)  # each photo's fitted yaw, pitch, roll
+    consensus: ol.Consensus | None = field(repr=False, default=None)  # the evidence behind ``distance``
 
     @property
     def count(self) -> int:
@@ -97,6 +98,7 @@ class BakedSet:
     reasons: list[str | None]
     fit_error: list[float | None]
     distance: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    consensus: ol.Consensus | None = None
 
 
 def fit_of(image: np.ndarray, face: Face) -> Fit3D:
@@ -151,22 +153,17 @@ def bake_set(images: list[np.ndarray], faces: list[Face], opt: Texture3DOptions)
     return BakedSet(atlas, fits, colour, weight, quality, reasons, fit_err)
 
 
-def consensus(bs: BakedSet, opt: Texture3DOptions) -> list[str | None]:
-    """Leave out photos whose texture disagrees with the others' (on the inner face texels both saw)."""
+def consensus(bs: BakedSet, images: list[np.ndarray], faces: list[Face], opt: Texture3DOptions) -> list[str | None]:
+    """Leave out photos that disagree with the set's consensus (facealign.merge.outliers: identity shape, texture,
+    luminance and skin colour against the other photos); the same check as the warp's."""
     reasons = list(bs.reasons)
-    n = len(reasons)
-    bs.distance = np.full(n, np.inf)
     cand = np.array([r is None for r in reasons])
-    if cand.sum() < ol.MIN_PHOTOS:
-        return reasons
-    inner = inner_texels(bs.atlas)[bs.atlas.mask][None]  # texels as a 1 x M image
-    d = ol.consensus_distances(bs.colour[cand][:, None], bs.weight[cand][:, None] > SEEN, inner, blur=0.0)
-    bs.distance[cand] = d
-    med = float(np.median(d[np.isfinite(d)])) if np.isfinite(d).any() else float("nan")
-    for i, bad in zip(np.flatnonzero(cand), ol.consensus_outliers(d, z_max=opt.outlier_z)):
-        if bad:
-            reasons[i] = (f"disagrees with the other photos (texture distance {bs.distance[i]:.2f}, median "
-                          f"{med:.2f}): another person or a wrong fit")
+    fitted = [f if f.fit is not None else replace(f, fit=fit) for f, fit in zip(faces, bs.fits)]
+    check = ol.check_photos(images, fitted, cand, opt.outlier_threshold)
+    for i in np.flatnonzero(check.flags):
+        reasons[i] = check.reason(i)
+    bs.distance = check.score
+    bs.consensus = check
     return reasons
 
 
@@ -246,7 +243,7 @@ def texture_merge(images: list[np.ndarray], faces: list[Face], options: Texture3
     if not faces or len(faces) != len(images):
         raise ValueError("need one face per photo and at least one photo")
     bs = bake_set(images, faces, opt)
-    reasons = consensus(bs, opt)
+    reasons = consensus(bs, images, faces, opt)
     used = [r is None for r in reasons]
     if not any(used):
         raise ValueError("every photo was left out; nothing to merge")
@@ -260,4 +257,4 @@ def texture_merge(images: list[np.ndarray], faces: list[Face], options: Texture3
              for p in (pose_from_rotation(f.rotation) for f in bs.fits)]
     return Merge3D(image=image, mask=mask, texture=to_uint8(texture), coverage=coverage, vertices=verts,
                    identity=identity, used=used, reasons=reasons, quality=bs.quality, distance=bs.distance,
-                   fit_error=bs.fit_error, poses=poses)
+                   fit_error=bs.fit_error, poses=poses, consensus=bs.consensus)

@@ -39,7 +39,7 @@ class WarpOptions:
     shape: str = "mean"  # "mean": the set's mean shape; "template": the template's shape
     fusion: str = "mean"  # "mean": robust weighted mean; "median": per-pixel median
     reject: float = 2.5  # per-pixel rejection, robust standard deviations from the median
-    outlier_z: float = 3.5  # a photo disagreeing with the consensus by more robust z than this is left out
+    outlier_threshold: float = ol.THRESHOLD  # consensus score (logit) above which a photo is left out
     max_fit_error: float = 0.08  # a 3D fit with an RMS residual above this fraction of the face size failed
     min_confidence: float = 0.3  # landmarks with a lower mean confidence are not trusted
     weights: str = "quality"  # "quality": each photo weighted by its quality; "equal": all alike
@@ -67,10 +67,11 @@ class WarpMerge:
     used: list[bool]
     reasons: list[str | None]  # why a photo was left out (None when used)
     quality: list[PhotoQuality]
-    distance: np.ndarray  # (n,) consensus distance (inf when not measured)
+    distance: np.ndarray  # (n,) consensus score (logit that the photo is another person; NaN when not judged)
     fit_error: list[float | None]  # 3D fit residual / face size, when the face had a fit
     warped: list[np.ndarray] = field(repr=False, default_factory=list)  # the shape-normalised faces
     valid: list[np.ndarray] = field(repr=False, default_factory=list)  # their masks (inside the photo)
+    consensus: ol.Consensus | None = field(repr=False, default=None)  # the evidence behind ``distance``
 
     @property
     def count(self) -> int:
@@ -140,16 +141,12 @@ def warp_merge(images: list[np.ndarray], faces: list[Face], options: WarpOptions
     conf = np.array([float(np.mean(f.landmark_scores)) if f.landmark_scores is not None else 1.0 for f in faces])
     quality = photo_qualities(sharp, res, front, conf)
 
-    # consensus among the photos not already left out
-    dist = np.full(n, np.inf)
+    # consensus among the photos not already left out (facealign.merge.outliers)
     cand = np.array([r is None for r in reasons])
-    if cand.sum() >= ol.MIN_PHOTOS:
-        dist[cand] = ol.consensus_distances(stack[cand], valid[cand], region)
-        flags = ol.consensus_outliers(dist[cand], z_max=opt.outlier_z)
-        for i, bad in zip(np.flatnonzero(cand), flags):
-            if bad:
-                reasons[i] = (f"disagrees with the other photos (distance {dist[i]:.2f}, median "
-                              f"{np.median(dist[cand]):.2f}): another person or misplaced landmarks")
+    check = ol.check_photos(images, faces, cand, opt.outlier_threshold)
+    for i in np.flatnonzero(check.flags):
+        reasons[i] = check.reason(i)
+    dist = check.score
     used = [r is None for r in reasons]
     if not any(used):
         raise ValueError("every photo was left out; nothing to merge")
@@ -160,4 +157,5 @@ def warp_merge(images: list[np.ndarray], faces: list[Face], options: WarpOptions
     normed = match_colours(stack[sel], valid[sel], region, w)
     fused, _ = robust_fuse(normed, valid[sel], w, reject=opt.reject, method=opt.fusion)
     return WarpMerge(image=to_uint8(fused), shape=shape, used=used, reasons=reasons, quality=quality,
-                     distance=dist, fit_error=fit_err, warped=list(stack), valid=list(valid))
+                     distance=dist, fit_error=fit_err, warped=list(stack), valid=list(valid),
+                     consensus=check)
