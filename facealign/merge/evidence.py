@@ -15,6 +15,11 @@ is measured separately (the 3D identity coefficients and the similarity-aligned 
 - ``luminance``: the inner face's luminance after a difference-of-Gaussians illumination normalisation (gamma,
   DoG, standardised per photo): the large-scale look of eyes, brows, nose and mouth.
 - ``skin``: the chroma (Lab a*, b*) of the cheeks and nose after a grey-world white balance of the whole crop.
+
+The three appearance descriptors are also taken on the mirrored crop, and two photos' distance is the smaller of
+the direct and the mirrored comparison: a face turned left then compares with one turned right (on YouTube Faces
+train people this raised the separation of other people from own photos of other videos, AUC 0.73 -> 0.78 for
+LBP, 0.78 -> 0.80 for luminance).
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ N_IDENTITY = 20  # identity coefficients the 3D fitter fits (FitOptions.n_identi
 # expression-insensitive points: jaw, brows' outer ends, nose, eye corners
 SHAPE_POINTS = np.r_[np.arange(0, 17), [17, 21, 22, 26], np.arange(27, 36), [36, 39, 42, 45]]
 KINDS = ("identity", "shape", "lbp", "gradient", "luminance", "skin")
+MIRRORED = ("lbp", "gradient", "luminance")  # stored as (2, D): the crop's descriptor and its mirror image's
 
 
 @dataclass
@@ -59,8 +65,10 @@ def _canonical(size: int) -> tuple[PiecewiseWarp, np.ndarray, np.ndarray, tuple[
               (tpl[42:48].mean(0) + tpl[54]) / 2 + [0.05 * iod, 0.1 * iod],
               tpl[29]):  # nose
         cv2.circle(skin, (int(round(c[0])), int(round(c[1]))), max(2, int(round(0.16 * iod))), 1, -1)
+    inner &= inner[:, ::-1]  # symmetric, so that a crop and its mirror image are measured on the same pixels
     p = tpl[INNER]
-    box = (int(p[:, 0].min()), int(p[:, 1].min()), int(np.ceil(p[:, 0].max())) + 1, int(np.ceil(p[:, 1].max())) + 1)
+    x0 = min(int(p[:, 0].min()), size - 1 - int(np.ceil(p[:, 0].max())))  # a box symmetric about the centre
+    box = (x0, int(p[:, 1].min()), size - x0, int(np.ceil(p[:, 1].max())) + 1)
     return pw, inner, skin.astype(bool) & inner, box
 
 
@@ -187,23 +195,37 @@ def describe(image: np.ndarray, face: Face, size: int = CANON) -> Descriptors:
         vec["identity"] = np.asarray(face.fit.identity, dtype=np.float64)[:N_IDENTITY]
     vec["shape"] = shape_descriptor(face.landmarks)
     if mask.sum() > 0.5 * inner.sum():
-        vec["lbp"] = lbp_descriptor(grey, mask, box)
-        vec["gradient"] = gradient_descriptor(grey, mask, box)
         vec["skin"] = skin_descriptor(crop, skin, valid)
+        # the template is symmetric: the mirrored crop is the mirror image's face on the same shape
+        mg, mm = grey[:, ::-1].copy(), mask[:, ::-1].copy()
+        vec["lbp"] = np.stack([lbp_descriptor(grey, mask, box), lbp_descriptor(mg, mm, box)])
+        vec["gradient"] = np.stack([gradient_descriptor(grey, mask, box), gradient_descriptor(mg, mm, box)])
         # luminance over the whole inner face (pixels outside the photo are grey 0: standardised with the rest)
-        vec["luminance"] = luminance_descriptor(grey, inner)
+        vec["luminance"] = np.stack([luminance_descriptor(grey, inner), luminance_descriptor(mg, inner)])
     return Descriptors(vec, crop, valid)
 
 
+def _cross(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    sx, sy = (x * x).sum(1), (y * y).sum(1)
+    return np.sqrt(np.maximum(sx[:, None] + sy[None] - 2 * x @ y.T, 0.0))
+
+
 def distance_matrix(vectors: list[np.ndarray | None]) -> np.ndarray:
-    """(n, n) Euclidean distances between the vectors (NaN where one is missing; 0 on the diagonal)."""
+    """(n, n) Euclidean distances between the vectors (NaN where one is missing; 0 on the diagonal). Vectors stored
+    as (2, D) (a descriptor and its mirror image's, MIRRORED) are compared both ways and the smaller distance kept."""
     n = len(vectors)
     d = np.full((n, n), np.nan)
     ok = [i for i, v in enumerate(vectors) if v is not None]
     if ok:
-        x = np.stack([np.asarray(vectors[i], dtype=np.float64).ravel() for i in ok])
-        sq = (x * x).sum(1)
-        dd = np.sqrt(np.maximum(sq[:, None] + sq[None] - 2 * x @ x.T, 0.0))
+        first = np.asarray(vectors[ok[0]])
+        if first.ndim == 2 and first.shape[0] == 2:
+            x = np.stack([np.asarray(vectors[i], dtype=np.float64)[0] for i in ok])
+            xm = np.stack([np.asarray(vectors[i], dtype=np.float64)[1] for i in ok])
+            dm = _cross(x, xm)
+            dd = np.minimum(_cross(x, x), np.minimum(dm, dm.T))
+        else:
+            x = np.stack([np.asarray(vectors[i], dtype=np.float64).ravel() for i in ok])
+            dd = _cross(x, x)
         d[np.ix_(ok, ok)] = dd
     np.fill_diagonal(d, 0.0)
     return d
