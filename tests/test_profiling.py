@@ -132,3 +132,30 @@ def test_written_views_read_back_with_both_conventions(tmp_path, prof):
     assert np.abs(s.points - v.points2d).max() < 1e-3
     assert s.attributes["pose"] == 5 and s.attributes["points3d"].shape == (68, 3)
     assert [yaw_bin(y) for y in (-80, -45, 0, 45, 80)] == [1, 2, 3, 4, 5]
+
+
+def test_generated_sets_load_as_landmark_sets_from_the_cache_folder(tmp_path, monkeypatch, prof):
+    """LANDMARK_SETS' profiled sets are read from the cache folder, with yaw bins as pose, and their crop cache
+    is keyed by the number of finished views (a set built further gets new crops)."""
+    from facealign.data.landmark_crops import load_set
+
+    monkeypatch.setenv("FACEALIGN_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / "profiling" / "v1" / "300w_afw"
+    folder.mkdir(parents=True)
+    img = _texture(4)
+    src = prof.prepare((W, H), _labels(0.0, 0.0))
+
+    def write(name: str, yaw: float) -> None:
+        v = prof.render(img, src, yaw, 0.0)
+        cv2.imwrite(str(folder / f"{name}.jpg"), v.image)
+        (folder / f"{name}.pts").write_text(pts_text(v.points2d))
+        (folder / f"{name}.json").write_text(json.dumps({"yaw": v.yaw, "pitch": v.pitch, "roll": v.roll,
+                                                         "points3d": v.points3d.tolist()}))
+
+    write("a_v0", -70.0)
+    write("a_v1", 45.0)
+    crops = tmp_path / "crops"
+    fs = load_set("300w_afw_profiled", tmp_path, crops, 64, 1.4)
+    assert len(fs) == 2 and fs.n_points == 68 and list(fs.pose) == [1, 4]
+    write("b_v0", 0.0)
+    assert len(load_set("300w_afw_profiled", tmp_path, crops, 64, 1.4)) == 3
