@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     for m, s in r.get("sharpness", {}).items():
         print(f"  {m:5s} median x{s['ratio_median']:.2f}, min x{s['ratio_min']:.2f}, share >= {s['target']}:"
               f" {s['share_at_target']:.3f}; fusion {s['seconds_median']:.2f} s median, {s['seconds_max']:.2f} s max")
+    for m, o in r.get("own_left_out_without_intruder", {}).items():
+        print(f"  {m:5s} own photos left out of the sets without an intruder: {o['own_left_out']} of {o['own']}")
     lo = r.get("leave_one_out")
     if lo:
         _print_loo(lo)

@@ -108,6 +108,7 @@ class SharpnessRow:
     mean_energy: float
     energy: dict[str, float] = field(default_factory=dict)  # method -> gradient energy
     seconds: dict[str, float] = field(default_factory=dict)
+    used_by: dict[str, int] = field(default_factory=dict)  # method -> photos it used (the rest were left out)
 
     def ratio(self, method: str) -> float:
         return self.energy[method] / max(self.mean_energy, 1e-9)
@@ -125,6 +126,7 @@ def sharpness_row(s: PhotoSet, size: int, methods: dict) -> SharpnessRow:
         row.seconds[name] = time.perf_counter() - t0
         row.energy[name] = gradient_energy(img, region)
         row.used = used
+        row.used_by[name] = used
     return row
 
 
@@ -352,7 +354,12 @@ def evaluate_merge(folder: Path, aligner, size: int = 256, non_frontal: float = 
     if "sharpness" in parts:
         result["sharpness"] = {m: summary(sharp, m) for m in methods}
         result["sharpness_per_person"] = [{"person": r.person, "photos": r.photos, "mean_energy": r.mean_energy,
-                                           **{f"ratio_{m}": r.ratio(m) for m in methods}} for r in sharp]
+                                           **{f"ratio_{m}": r.ratio(m) for m in methods},
+                                           **{f"used_{m}": r.used_by.get(m) for m in methods}} for r in sharp]
+        # the sets without an intruder: own photos the consensus check left out anyway (false rejections)
+        result["own_left_out_without_intruder"] = {
+            m: {"own_left_out": int(sum(r.photos - r.used_by[m] for r in sharp)),
+                "own": int(sum(r.photos for r in sharp))} for m in methods}
     if "leave_one_out" in parts and loo:
         result["leave_one_out"] = {
             "non_frontal_deg": non_frontal, "held_out": len(loo),
