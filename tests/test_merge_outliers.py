@@ -135,3 +135,15 @@ def test_a_consistent_synthetic_set_keeps_every_photo():
         images, faces = _photos(_person(**ALICE), 10, seed=seed)
         r = warp_merge(images, faces, WarpOptions(size=128))
         assert all(r.used), (seed, r.reasons)
+
+
+def test_a_failed_fit_is_left_out_and_named_before_the_consensus():
+    images, faces = _photos(_person(**ALICE), 7, seed=8)
+    bad_img, bad = _photos(_person(**ALICE), 1, seed=9)
+    lm = bad[0].landmarks.copy()
+    lm[:17] = lm[:17][::-1] + [0.0, 60.0]  # a jaw no head has: the 3D fit cannot explain it
+    bad[0].landmarks = lm
+    bad[0].fit = default_fitter().fit(lm, (320, 320))
+    r = warp_merge(images + bad_img, faces + bad, WarpOptions(size=128))
+    assert r.used == [True] * 7 + [False] and r.reasons[-1].startswith("3D fit failed")
+    assert r.fit_error[-1] > 0.08 and np.isnan(r.distance[-1])  # not judged by the consensus
