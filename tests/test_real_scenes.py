@@ -214,3 +214,15 @@ def test_self_label_records_skip_crops_with_unlabelled_faces():
     assert sl.records_from(img, labels, own + [other], [], "t") == []
     # an unlabelled head inside the crop: skipped
     assert sl.records_from(img, labels, own, [np.array([80.0, 70.0, 110.0, 100.0])], "t") == []
+
+
+def test_people_cut_by_the_canvas_edges_paste_cleanly():
+    # faces above, left of, right of and below the canvas (their shoulders partly or wholly off it)
+    faces, _ = synthetic_split(2)
+    S = 120
+    rng = np.random.default_rng(0)
+    p = cs.CrowdParams(size=S)
+    for c in ([60.0, -30.0], [60.0, -70.0], [-40.0, 60.0], [170.0, 60.0], [60.0, 150.0], [60.0, 125.0]):
+        canvas = np.zeros((S, S, 3), np.uint8)
+        owner = np.full((S, S), -1, np.int32)
+        cs._paste_person(rng, canvas, owner, 0, faces[0], 40.0, np.array(c), 0.0, p, 1.0)

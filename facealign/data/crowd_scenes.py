@@ -185,18 +185,19 @@ def _paste_person(rng, canvas, owner, idx, rec: FaceRecord, width: float, centre
         col = np.median(patch[cy0:cy1, cx0:cx1][sel], 0)
     else:
         col = np.array(rng.integers(0, 256, 3), np.float64)
-    ty = int(box[3] + 0.6 * fh)
+    ty_top = int(box[3] + 0.6 * fh)  # the shoulders' top (may lie above the canvas)
+    ty = max(0, ty_top)
     if ty < S:
         # shoulders: a wide ellipse under the neck, then the body straight down (one colour, a side shade)
         tx0, tx1 = int(max(0, box[0] - 1.25 * fw)), int(min(S, box[2] + 1.25 * fw))
-        ty1 = int(min(S, ty + 4 * fh))  # lower down, the rows in front cover the body
+        ty1 = int(min(S, ty_top + 4 * fh))  # lower down, the rows in front cover the body
         if tx1 > tx0 and ty1 > ty:
             sub = canvas[ty:ty1, tx0:tx1]
             tm = np.zeros(sub.shape[:2], np.uint8)
             cxl = int(round((box[0] + box[2]) / 2 - tx0))
             ry = max(1, int(0.5 * fh))
-            cv2.ellipse(tm, (cxl, ry), (max(1, int(1.25 * fw)), ry), 0, 180, 360, 1, -1)
-            tm[ry:] = 1
+            cv2.ellipse(tm, (cxl, ry + ty_top - ty), (max(1, int(1.25 * fw)), ry), 0, 180, 360, 1, -1)
+            tm[max(0, ry + ty_top - ty):] = 1
             shade = np.linspace(1.0, rng.uniform(0.6, 1.0), tx1 - tx0, dtype=np.float32)[:, None]
             colr = np.clip(shade * col[None, :].astype(np.float32), 0, 255).astype(np.uint8)
             np.copyto(sub, np.broadcast_to(colr[None], sub.shape), where=tm[..., None] > 0)
