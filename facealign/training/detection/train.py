@@ -229,7 +229,7 @@ def train(
             step += 1
             n += 1
             train_s += time.time() - t0
-            sums["loss"] += float(loss)
+            sums["loss"] += loss.item()
             for k, v in parts.items():
                 sums[k] += v
             bar.set_postfix(loss=f"{sums['loss'] / n:.3f}", lr=f"{lr:.2e}", refresh=False)
