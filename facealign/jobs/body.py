@@ -8,9 +8,6 @@ results.jsonl line per input in input order; the photo batch's input, error, res
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -20,16 +17,12 @@ import numpy as np
 from facealign.alignment.body_points import REFINE_PASSES
 from facealign.alignment.transforms import compose
 from facealign.io.atomic import write_image_atomic
-from facealign.io.images import DEFAULT_MAX_PIXELS, ImageError, load_image
-from facealign.io.inputs import InputItem, expand_inputs, output_names
-from facealign.io.results import ResultsWriter
-from facealign.jobs.batch import BatchSummary
+from facealign.io.images import DEFAULT_MAX_PIXELS
+from facealign.io.inputs import InputItem
+from facealign.jobs.batch import BatchKind, BatchSummary, run_inputs
 from facealign.jobs.batch_options import ENGINES, MAX_JOBS, MAX_THREADS
-from facealign.jobs.engines import get_engine
 from facealign.jobs.options import MAX_CROP_SIZE, OptionsError, check_choice, check_int, check_model
-from facealign.jobs.output import claim_folder, clear_previous_outputs, is_run_folder
-from facealign.jobs.photo import InputError, given_boxes
-from facealign.jobs.run_record import check_run_settings
+from facealign.jobs.photo import InputError, given_boxes, read_input
 
 FRAMES = ("upper_body", "full_body")
 OUTPUT_SETTINGS = ("size", "body_model", "det_size", "crops", "overlays", "crop_format", "max_pixels", "tta", "passes")
@@ -100,15 +93,9 @@ class BodyJob:
         self.aligner = body_aligner(opts)
 
     def __call__(self, item: InputItem) -> dict[str, Any]:
-        rec: dict[str, Any] = {"image": item.path, "width": None, "height": None, "error": item.error, "bodies": []}
-        if item.error:
+        rec, img = read_input(item, self.opts.max_pixels, key="bodies")
+        if img is None:
             return rec
-        try:
-            img = load_image(item.path, max_pixels=self.opts.max_pixels)
-        except ImageError as e:
-            rec["error"] = str(e)
-            return rec
-        rec["width"], rec["height"] = img.width, img.height
         try:
             rec["bodies"] = self._bodies(item.path, img)
         except InputError as e:
@@ -163,53 +150,9 @@ def run_body(inputs: list[str], opts: BodyOptions, *, progress: bool = True,
              on_error: Callable[[str, str], None] | None = None) -> BatchSummary:
     """Process every input; write DIR/results.jsonl (one line per input, in input order), crops and overlays.
     ``summary.faces`` counts the bodies found. Bad options or an unusable output folder: OptionsError before any
-    input is read; a resumed run (``opts.resume``) skips inputs done before and refuses other output options."""
-    from tqdm import tqdm
-
-    engine = get_engine(opts.validate())  # OptionsError here, before anything is read or written
-    out = Path(opts.out)
-    ours = is_run_folder(out, "results.jsonl")
-    lock = claim_folder(out)
-    try:
-        if not opts.resume:
-            clear_previous_outputs(out, OUTPUT_PATTERNS, ours)
-        settings = {k: getattr(opts, k) for k in OUTPUT_SETTINGS}
-        settings["boxes"] = None if opts.boxes is None else hashlib.sha1(
-            json.dumps(opts.boxes, sort_keys=True).encode("utf-8", "backslashreplace")).hexdigest()
-        check_run_settings(out, "body", settings, opts.resume)
-        items = expand_inputs(inputs, exclude=[out])
-        summary = BatchSummary()
-        t0 = time.perf_counter()
-        names = output_names([i.path for i in items])
-        with ResultsWriter(out / "results.jsonl", resume=opts.resume) as writer:
-            earlier = bool(writer.records)
-            todo = [i for i in items if not _done(writer.done.get(i.path), names[i.path], opts, out)]
-            summary.skipped = len(items) - len(todo)
-            bar = tqdm(total=len(todo), unit="img", disable=not progress, dynamic_ncols=True, desc="body")
-            records = engine.records(todo, opts, names, job=BodyJob)
-            try:
-                for rec in records:
-                    rec.setdefault("bodies", [])
-                    rec.pop("faces", None)  # an engine's error record is the photo batch's
-                    writer.write(rec)
-                    summary.images += 1
-                    summary.faces += len(rec["bodies"])
-                    if rec["error"]:
-                        summary.failed += 1
-                        summary.errors.append((rec["image"], rec["error"]))
-                        if on_error:
-                            on_error(rec["image"], rec["error"])
-                    bar.update(1)
-                    bar.set_postfix(bodies=summary.faces, errors=summary.failed, refresh=False)
-            finally:
-                records.close()  # an interrupt or error stops the engine's workers now
-                bar.close()
-            if earlier:
-                writer.reorder([i.path for i in items])
-        summary.seconds = time.perf_counter() - t0
-        return summary
-    finally:
-        lock.release()
+    input is read; a resumed run (``opts.resume``) skips inputs done before and refuses other output options.
+    The loop, the output folder and the resume rule are the photo batch's (``facealign.jobs.batch.run_inputs``)."""
+    return run_inputs(inputs, opts, BODIES, progress=progress, on_error=on_error)
 
 
 def _done(rec: dict[str, Any] | None, name: str, opts: BodyOptions, out: Path) -> bool:
@@ -223,3 +166,6 @@ def _done(rec: dict[str, Any] | None, name: str, opts: BodyOptions, out: Path) -
             if rel is not None and not (out / rel).is_file():
                 return False
     return True
+
+
+BODIES = BatchKind("body", "bodies", "body", OUTPUT_SETTINGS, tuple(OUTPUT_PATTERNS), _done, job=BodyJob)

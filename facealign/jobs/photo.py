@@ -38,15 +38,9 @@ class ImageJob:
         self.aligner = batch_aligner(opts)
 
     def __call__(self, item: InputItem) -> dict[str, Any]:
-        rec: dict[str, Any] = {"image": item.path, "width": None, "height": None, "error": item.error, "faces": []}
-        if item.error:
+        rec, img = read_input(item, self.opts.max_pixels)
+        if img is None:
             return rec
-        try:
-            img = load_image(item.path, max_pixels=self.opts.max_pixels)
-        except ImageError as e:
-            rec["error"] = str(e)
-            return rec
-        rec["width"], rec["height"] = img.width, img.height
         if img.warning:  # e.g. the other pages of a multi-page TIFF were not read
             rec["warning"] = img.warning
         try:
@@ -127,6 +121,22 @@ def given_boxes(value: Any, width: int, height: int) -> np.ndarray:
         if max(x2 - x1, y2 - y1) > MAX_BOX_SCALE * side:
             raise InputError(f"{what}: more than {MAX_BOX_SCALE:g} times the image's size")
     return boxes
+
+
+def read_input(item: InputItem, max_pixels: int, key: str = "faces") -> tuple[dict[str, Any], Any]:
+    """An input's record with nothing found yet (``key``: the list the job fills) and its image, read with
+    ``load_image``; the image is None when the input has an error or cannot be read (the message is in the record).
+    The photo batch's and the body batch's jobs start every input here."""
+    rec: dict[str, Any] = {"image": item.path, "width": None, "height": None, "error": item.error, key: []}
+    if item.error:
+        return rec, None
+    try:
+        img = load_image(item.path, max_pixels=max_pixels)
+    except ImageError as e:
+        rec["error"] = str(e)
+        return rec, None
+    rec["width"], rec["height"] = img.width, img.height
+    return rec, img
 
 
 def error_record(path: str, message: str) -> dict[str, Any]:
