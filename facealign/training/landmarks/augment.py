@@ -30,14 +30,16 @@ def jitter_box(box: np.ndarray, rng: np.random.Generator, shift: float, scale: f
     return np.array([cx - hw, cy - hh, cx + hw, cy + hh])
 
 
-def geometric(
+def geometric_view(
     image: np.ndarray, points: np.ndarray, size: int, cfg: AugConfig, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """(crop size x size, points in crop pixels) after random flip, rotation and box jitter."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """(crop size x size, points in crop pixels, the 2x3 image -> crop transform, flipped) after random flip,
+    rotation and box jitter. A flipped crop's point k is the image's point FLIP68[k] (FLIP5 for 5 points)."""
     h, w = image.shape[:2]
     m = np.array([[1.0, 0, 0], [0, 1.0, 0]])
     pts = points.astype(np.float64)
-    if rng.random() < cfg.p_flip:
+    flipped = bool(rng.random() < cfg.p_flip)
+    if flipped:
         m = np.array([[-1.0, 0, w - 1], [0, 1.0, 0]])
         pts = pts[:, :][FLIP68 if len(pts) == 68 else FLIP5]
     if rng.random() < cfg.p_rotate:
@@ -48,8 +50,17 @@ def geometric(
     box = jitter_box(face_box(pts), rng, cfg.shift, cfg.scale, cfg.aspect)
     c = crop_transform(box, size)
     border = cv2.BORDER_CONSTANT if rng.random() < 0.7 else cv2.BORDER_REPLICATE
-    crop = warp_crop(image, compose(c, m), size, border)  # the runtime's warp (anti-aliased)
-    return crop, apply(c, pts).astype(np.float32)
+    full = compose(c, m)
+    crop = warp_crop(image, full, size, border)  # the runtime's warp (anti-aliased)
+    return crop, apply(c, pts).astype(np.float32), full, flipped
+
+
+def geometric(
+    image: np.ndarray, points: np.ndarray, size: int, cfg: AugConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(crop size x size, points in crop pixels) after random flip, rotation and box jitter."""
+    crop, pts, _, _ = geometric_view(image, points, size, cfg, rng)
+    return crop, pts
 
 
 def photometric(img: np.ndarray, cfg: AugConfig, rng: np.random.Generator) -> np.ndarray:
@@ -96,9 +107,18 @@ def photometric(img: np.ndarray, cfg: AugConfig, rng: np.random.Generator) -> np
     return img
 
 
+def augment_view(
+    image: np.ndarray, points: np.ndarray, size: int, cfg: AugConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """One training sample and its geometry: (uint8 crop, points in crop pixels, image -> crop transform,
+    flipped)."""
+    crop, pts, m, flipped = geometric_view(image, points, size, cfg, rng)
+    return photometric(crop, cfg, rng), pts, m, flipped
+
+
 def augment(
     image: np.ndarray, points: np.ndarray, size: int, cfg: AugConfig, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """One training sample: (uint8 crop, points in crop pixels)."""
-    crop, pts = geometric(image, points, size, cfg, rng)
-    return photometric(crop, cfg, rng), pts
+    crop, pts, _, _ = augment_view(image, points, size, cfg, rng)
+    return crop, pts

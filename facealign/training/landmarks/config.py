@@ -46,6 +46,25 @@ class AugConfig:
 
 
 @dataclass
+class ConsistencyConfig:
+    """Semi-supervised consistency (mean teacher, see consistency.py); ``weight`` 0 turns it off.
+
+    The EMA model predicts the 68 points on a mildly transformed second view of a face (flip, rotation, scale,
+    shift: the teacher's view), they are carried through the known transforms into the student's augmented crop
+    and become its targets there, weighted by the teacher's per-point confidence."""
+
+    weight: float = 0.0  # wing loss of the student's points to the carried teacher points
+    heatmap_weight: float = 0.0  # cross-entropy of the student's heatmaps to Gaussians at the carried points
+    min_score: float = 0.3  # teacher points with a lower confidence are left out; the rest weigh by confidence
+    sets: list[str] = field(default_factory=list)  # which training sets; empty: the faces without 68 labels
+    # the teacher's view of the cached face (its own box jitter and flip; no photometric damage)
+    p_flip: float = 0.5
+    rotate: float = 15.0
+    shift: float = 0.03
+    scale: float = 0.05
+
+
+@dataclass
 class DataConfig:
     """Which data sets (under the data root, facealign.paths.data_root) and how to mix them."""
 
@@ -84,6 +103,7 @@ class TrainConfig:
     teacher: str = ""
     distill_weight: float = 1.0  # wing loss to the teacher's 68 points
     distill_heatmap_weight: float = 0.0  # cross-entropy of the student's heatmaps to the teacher's (same size)
+    consistency: ConsistencyConfig = field(default_factory=ConsistencyConfig)
     net: NetConfig = field(default_factory=NetConfig)
     aug: AugConfig = field(default_factory=AugConfig)
     data: DataConfig = field(default_factory=DataConfig)

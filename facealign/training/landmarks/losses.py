@@ -29,6 +29,11 @@ def five_from_68(lm: torch.Tensor) -> torch.Tensor:
 
 def heatmap_ce(logits: torch.Tensor, target: torch.Tensor, stride: int, sigma: float) -> torch.Tensor:
     """Per-sample cross-entropy of the softmax heatmaps to Gaussians (sigma in cells) at the target points."""
+    return heatmap_ce_points(logits, target, stride, sigma).mean(1)
+
+
+def heatmap_ce_points(logits: torch.Tensor, target: torch.Tensor, stride: int, sigma: float) -> torch.Tensor:
+    """(N, K) cross-entropy of each softmax heatmap to a Gaussian (sigma in cells) at its target point."""
     n, k, h, w = logits.shape
     g = torch.arange(w, dtype=logits.dtype, device=logits.device) * stride + (stride - 1) / 2
     gy = torch.arange(h, dtype=logits.dtype, device=logits.device) * stride + (stride - 1) / 2
@@ -38,7 +43,7 @@ def heatmap_ce(logits: torch.Tensor, target: torch.Tensor, stride: int, sigma: f
     t = ty.unsqueeze(-1) * tx.unsqueeze(-2)
     t = t / t.sum((2, 3), keepdim=True).clamp_min(1e-8)
     logp = F.log_softmax(logits.reshape(n, k, h * w), -1).reshape(n, k, h, w)
-    return -(t * logp).sum((2, 3)).mean(1)
+    return -(t * logp).sum((2, 3))
 
 
 def landmark_loss(

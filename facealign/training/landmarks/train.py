@@ -20,8 +20,9 @@ from facealign.training.common.ema import EMA
 from facealign.training.common.run import RunOptions, TimeBudget
 from facealign.training.common.runlog import RunLog
 from facealign.training.common.schedule import WarmupCosine
-from facealign.training.landmarks.augment import augment
+from facealign.training.landmarks.augment import augment_view
 from facealign.training.landmarks.config import TrainConfig, net_config
+from facealign.training.landmarks.consistency import batch_consistency
 from facealign.training.landmarks.export import export_onnx
 from facealign.training.landmarks.losses import distill_loss, landmark_loss
 from facealign.training.landmarks.net import LandmarkNet, count_params
@@ -50,16 +51,19 @@ def epoch_plan(sets: list[FaceSet], weights: dict[str, float], n: int, rng: np.r
 def make_batch(
     sets: list[FaceSet], plan: np.ndarray, cfg: TrainConfig, rng: np.random.Generator
 ) -> dict[str, torch.Tensor]:
-    """Augmented uint8 crops and their targets: 68 points where known, else 5 points."""
+    """Augmented uint8 crops and their targets: 68 points where known, else 5 points; each crop's image -> crop
+    transform (``matrix``) and mirror flag (``flipped``)."""
     size = cfg.net.input_size
     n = len(plan)
     imgs = np.zeros((n, size, size, 3), np.uint8)
     p68 = np.zeros((n, 68, 2), np.float32)
     p5 = np.zeros((n, 5, 2), np.float32)
     m68 = np.zeros(n, bool)
+    mats = np.zeros((n, 2, 3), np.float64)
+    flipped = np.zeros(n, bool)
     for i, (k, j) in enumerate(plan):
         s = sets[k]
-        imgs[i], pts = augment(s.images[j], s.points[j], size, cfg.aug, rng)
+        imgs[i], pts, mats[i], flipped[i] = augment_view(s.images[j], s.points[j], size, cfg.aug, rng)
         if len(pts) == 68:
             p68[i], m68[i] = pts, True
         else:
@@ -70,6 +74,8 @@ def make_batch(
         "mask68": torch.from_numpy(m68),
         "pts5": torch.from_numpy(p5),
         "mask5": torch.from_numpy(~m68),
+        "matrix": torch.from_numpy(mats),
+        "flipped": torch.from_numpy(flipped),
     }
 
 
@@ -188,6 +194,7 @@ def train(
     stopped = ""
     while epoch < epochs and not stopped:
         rng = np.random.default_rng([cfg.seed, epoch])
+        crng = np.random.default_rng([cfg.seed, epoch, 1])  # the teacher's views: apart from the sample stream
         torch.manual_seed(cfg.seed * 1000 + epoch)
         plan = epoch_plan(train_sets, cfg.data.weights, steps_per_epoch * cfg.batch_size, rng)
         net.train()
@@ -196,7 +203,8 @@ def train(
         n = 0
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}", mininterval=30, leave=False, disable=echo is None)
         for i in bar:
-            batch = make_batch(train_sets, plan[i * cfg.batch_size : (i + 1) * cfg.batch_size], cfg, rng)
+            rows = plan[i * cfg.batch_size : (i + 1) * cfg.batch_size]
+            batch = make_batch(train_sets, rows, cfg, rng)
             sched.apply(opt, step)
             o = net(batch["image"])
             loss, parts = landmark_loss(o, batch["pts68"], batch["mask68"], batch["pts5"], batch["mask5"], cfg)
@@ -206,6 +214,11 @@ def train(
                 kd, kd_parts = distill_loss(o, t_out, cfg)
                 loss = loss + kd
                 parts.update(kd_parts)
+            if cfg.consistency.weight > 0 or cfg.consistency.heatmap_weight > 0:
+                cons, c_parts = batch_consistency(ema.model, o, train_sets, rows, batch, cfg, crng)
+                if cons is not None:
+                    loss = loss + cons
+                    parts.update(c_parts)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
