@@ -73,17 +73,22 @@ def graph_kind(sess) -> str:
     raise ValueError(f"inputs {inputs}, outputs {sorted(outputs)}: not a detector, landmark or temporal model")
 
 
-def _check_landmarks(sess) -> tuple[int, dict]:
+def _check_points(sess, what: str, key: str, n: int) -> tuple[int, dict]:
+    """A point network (landmarks, body joints): uint8 (N, S, S, 3) crops in, ``key`` (N, n, 2) and scores (N, n)
+    out; the crop side S is the model's input size."""
     shape = sess.get_inputs()[0].shape
     size = shape[1]
     if not isinstance(size, int) or shape[2] != size or shape[3] != 3:
-        raise ValueError(f"landmark input shape {shape}: expected (N, S, S, 3) with a fixed crop side S")
+        raise ValueError(f"{what} input shape {shape}: expected (N, S, S, 3) with a fixed crop side S")
     x = np.random.default_rng(0).integers(0, 256, (2, size, size, 3), dtype=np.uint8)
     out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {"input": x})))
-    if out["landmarks"].shape != (2, 68, 2) or out["scores"].shape != (2, 68):
-        raise ValueError(f"landmark outputs {out['landmarks'].shape}, {out['scores'].shape}: expected "
-                         "(N, 68, 2) and (N, 68)")
+    if out[key].shape != (2, n, 2) or out["scores"].shape != (2, n):
+        raise ValueError(f"{what} outputs {out[key].shape}, {out['scores'].shape}: expected (N, {n}, 2) and (N, {n})")
     return size, {}
+
+
+def _check_landmarks(sess) -> tuple[int, dict]:
+    return _check_points(sess, "landmark", "landmarks", 68)
 
 
 def _check_detector(sess) -> tuple[int, dict]:
@@ -115,15 +120,7 @@ def _check_temporal(sess) -> tuple[int, dict]:
 
 
 def _check_body(sess) -> tuple[int, dict]:
-    shape = sess.get_inputs()[0].shape
-    size = shape[1]
-    if not isinstance(size, int) or shape[2] != size or shape[3] != 3:
-        raise ValueError(f"body input shape {shape}: expected (N, S, S, 3) with a fixed crop side S")
-    x = np.random.default_rng(0).integers(0, 256, (2, size, size, 3), dtype=np.uint8)
-    out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {"input": x})))
-    if out["keypoints"].shape != (2, 14, 2) or out["scores"].shape != (2, 14):
-        raise ValueError(f"body outputs {out['keypoints'].shape}, {out['scores'].shape}: expected (N, 14, 2) and (N, 14)")
-    return size, {}
+    return _check_points(sess, "body", "keypoints", 14)
 
 
 # kind -> check(session) -> (input size, options read from the graph); raises ValueError
