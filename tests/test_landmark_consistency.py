@@ -112,11 +112,12 @@ def test_config_key_defaults_off():
 
 
 def test_smoke_training_with_consistency(tmp_path):
-    """A few steps with the key on: the consistency term is logged and the run finishes with its export."""
+    """A few steps with the key (and the shape prior) on: the consistency term is logged and the run finishes
+    with its export."""
     from facealign.training.landmarks.train import train
 
     cfg, opts = smoke_config(tmp_path)
-    cfg.consistency = ConsistencyConfig(weight=1.0, heatmap_weight=0.3, min_score=0.0)
+    cfg.consistency = ConsistencyConfig(weight=1.0, heatmap_weight=0.3, min_score=0.0, shape_prior=0.5)
     best = train(cfg, opts, sets=tiny_sets(), echo=None)
     assert np.isfinite(best["train_loss"]) and np.isfinite(best["train_cons_pts"]) and best["train_cons_w"] > 0
     lines = (Path(opts.run_dir) / "metrics.jsonl").read_text().splitlines()
@@ -136,3 +137,20 @@ def test_student_batches_do_not_depend_on_the_key():
     b = make_batch(train_sets, plan, cfg, np.random.default_rng(4))
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert a["matrix"].shape == (4, 2, 3) and a["flipped"].dtype == torch.bool
+
+
+def test_shape_prior_keeps_a_model_face_and_sure_points():
+    """The prior of a face the model can explain is that face (within a pixel); a sure point does not move, an
+    unsure one moves to the prior; strength 0 changes nothing."""
+    from facealign.alignment.templates import MEAN68
+    from facealign.training.landmarks.shape_prior import project_on_fit, pull_to_prior
+
+    prior = project_on_fit(MEAN68 * 60 + 26, np.ones(68), 112)
+    assert np.linalg.norm(project_on_fit(prior, np.ones(68), 112) - prior, axis=1).mean() < 0.5
+    noisy = prior + np.random.default_rng(0).normal(0, 2, prior.shape)
+    conf = np.r_[np.ones(34), np.zeros(34)]
+    pulled = pull_to_prior(noisy, conf, 112, 1.0)
+    assert np.allclose(pulled[:34], noisy[:34])
+    assert np.allclose(pulled[34:], project_on_fit(noisy, conf, 112)[34:])
+    assert np.allclose(pull_to_prior(noisy, conf, 112, 0.0), noisy)
+    assert ConsistencyConfig().shape_prior == 0

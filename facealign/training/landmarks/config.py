@@ -57,6 +57,9 @@ class ConsistencyConfig:
     heatmap_weight: float = 0.0  # cross-entropy of the student's heatmaps to Gaussians at the carried points
     min_score: float = 0.3  # teacher points with a lower confidence are left out; the rest weigh by confidence
     sets: list[str] = field(default_factory=list)  # which training sets; empty: the faces without 68 labels
+    # 3D shape prior (shape_prior.py): each teacher point pulled towards the face3d fit's projection of the
+    # teacher's points by shape_prior x (1 - its confidence); 0: off
+    shape_prior: float = 0.0
     # the teacher's view of the cached face (its own box jitter and flip; no photometric damage)
     p_flip: float = 0.5
     rotate: float = 15.0

@@ -6,7 +6,8 @@ damage). Both are one affine warp of the same image (facealign.alignment.crop.wa
 augment.geometric_view), so the teacher's (the EMA model's) 68 points on view A are carried exactly into view B:
 back through A's inverse transform into the image, re-ordered by the mirror permutation when one view is flipped
 and the other not, forward through B's transform. There they are the student's targets, each point weighted by
-the teacher's confidence (points below ``min_score`` left out).
+the teacher's confidence (points below ``min_score`` left out). Optionally (``shape_prior``) the teacher's points
+are first pulled towards their 3D fit (shape_prior.py).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from facealign.alignment.transforms import apply, invert
 from facealign.training.landmarks.augment import geometric_view
 from facealign.training.landmarks.config import AugConfig, ConsistencyConfig
 from facealign.training.landmarks.losses import heatmap_ce_points, wing
+from facealign.training.landmarks.shape_prior import pull_to_prior
 
 
 @dataclass
@@ -78,6 +80,8 @@ def consistency_targets(
     out = teacher(torch.from_numpy(np.stack(crops)))
     teacher.train(was_training)
     pts, scores = out["landmarks"].numpy(), out["scores"].numpy()
+    if cfg.shape_prior > 0:
+        pts = np.stack([pull_to_prior(p, s, size, cfg.shape_prior) for p, s in zip(pts, scores)])
     targets = np.stack([map_points(p, a, f[2]) for p, a, f in zip(pts, views, faces)]).astype(np.float32)
     conf = np.stack([map_values(s, a, f[2]) for s, a, f in zip(scores, views, faces)])
     weights = np.where(conf >= cfg.min_score, conf, 0.0).astype(np.float32)
