@@ -48,12 +48,21 @@ class FaceAligner:
             under 24 px (see _verify_at). Not applied to given boxes.
         tta: average the landmark network over the crop and its mirror image (lower error for twice the
             landmark time; video tracking turns it off, its temporal fusion does more for less).
-        threads: onnxruntime intra-op threads of the detector (default: FACEALIGN_THREADS or the core count).
-        landmark_threads: intra-op threads of the landmark network (default LANDMARK_THREADS = 1): a second
-            spinning pool next to the detector's competes with it for the same cores. Faster:
-            ``facealign.runtime.session.enable_shared_pool()`` before the first FaceAligner (build_aligner and
-            the commands do): both networks then run on one pool of all cores and these counts are not used;
-            read its docstring for the one catch.
+        threads: onnxruntime threads (default: FACEALIGN_THREADS or the core count, at most 4): the shared pool's
+            size, or the detector's own pool without it.
+        landmark_threads: intra-op threads of the landmark network without the shared pool (default
+            LANDMARK_THREADS = 1: a second spinning pool next to the detector's competes with it for the cores).
+        shared_pool: how the networks get their threads (decided in facealign.runtime.session.use_shared_pool).
+            None (default): when the first model loads, facealign turns on onnxruntime's process-wide pool, as the
+            commands do, so both networks run on one pool of all cores (faster: docs/runtime.md) -- unless
+            onnxruntime sessions of other code are alive in the process then (per-session threads, one logged
+            warning), FACEALIGN_SHARED_POOL=0 is set, or ``threads`` is 1. True: turn it on regardless. False:
+            leave the process as it is (per-session threads, as before this default).
+            The one catch: once the pool is on, onnxruntime refuses every NEW session made by other code with
+            default options (``RuntimeError: ... use_per_session_threads must be false when using a global
+            thread pool``). Fixes: ``FaceAligner(shared_pool=False)`` (or FACEALIGN_SHARED_POOL=0), make those
+            sessions before the first FaceAligner loads a model, or give them
+            ``SessionOptions.use_per_session_threads = False`` (they then share the pool).
 
     Models are loaded on first use, so e.g. landmark-only use never loads the detector.
     """
@@ -70,6 +79,7 @@ class FaceAligner:
         tta: bool = True,
         threads: int | None = None,
         landmark_threads: int = LANDMARK_THREADS,
+        shared_pool: bool | None = None,
     ) -> None:
         self._detector_arg = detector
         self._landmarks_arg = landmarks
@@ -80,6 +90,8 @@ class FaceAligner:
         self.tta = tta
         self.threads = threads
         self.landmark_threads = landmark_threads
+        self.shared_pool = shared_pool
+        self._threads_decided = False
         self._detector: Detector | None = detector if isinstance(detector, Detector) else None
         self._landmarks: LandmarkModel | None = landmarks if isinstance(landmarks, LandmarkModel) else None
         self._fitter = None
@@ -97,6 +109,7 @@ class FaceAligner:
             verify=o.verify,
             tta=o.tta,
             threads=o.threads,
+            shared_pool=o.shared_pool,
         )
 
     # -- stages, loaded lazily -------------------------------------------------------------------
@@ -108,6 +121,7 @@ class FaceAligner:
                 opts["det_size"] = self.det_size
             if self.det_threshold is not None:
                 opts["score_threshold"] = self.det_threshold
+            self._decide_threads()
             self._detector = build_model(self._detector_arg, "detector", **opts)
         return self._detector
 
@@ -116,7 +130,8 @@ class FaceAligner:
         if self._landmarks_arg is False:
             return None
         if self._landmarks is None:
-            # on the shared pool (enable_shared_pool) the thread count is the pool's; else one thread of its own
+            # on the shared pool the thread count is the pool's; else one thread of its own
+            self._decide_threads()
             self._landmarks = build_model(
                 self._landmarks_arg, "landmarks", threads=self.landmark_threads, flip_tta=self.tta
             )
@@ -129,6 +144,7 @@ class FaceAligner:
 
         if mode not in MODEL_FOR_MODE:
             return None
+        self._decide_threads()
         return build_model(model or MODEL_FOR_MODE[mode], "temporal")
 
     # -- public API ------------------------------------------------------------------------------
@@ -232,6 +248,14 @@ class FaceAligner:
         return track_frames(self, frames, temporal=temporal, key_interval=key_interval, max_lost=max_lost, **kwargs)
 
     # -- internals -------------------------------------------------------------------------------
+    def _decide_threads(self) -> None:
+        """Before the first model of this aligner is built: the shared pool or not (runtime.session decides)."""
+        if not self._threads_decided:
+            from facealign.runtime.session import use_shared_pool
+
+            use_shared_pool(self.shared_pool, self.threads)
+            self._threads_decided = True
+
     def _verify_at(self, box: np.ndarray) -> float:
         """The verification threshold for a face of this box: ``verify`` from 40 px wide, half of it below 24 px.
 
