@@ -22,7 +22,7 @@ from facealign.io.inputs import InputItem
 from facealign.jobs.batch import BatchKind, BatchSummary, run_inputs
 from facealign.jobs.batch_options import ENGINES, MAX_JOBS, MAX_THREADS
 from facealign.jobs.options import MAX_CROP_SIZE, OptionsError, check_choice, check_int, check_model
-from facealign.jobs.photo import InputError, given_boxes, read_input
+from facealign.jobs.photo import input_boxes, process_input
 
 FRAMES = ("upper_body", "full_body")
 OUTPUT_SETTINGS = ("size", "body_model", "det_size", "crops", "overlays", "crop_format", "max_pixels", "tta", "passes")
@@ -93,24 +93,12 @@ class BodyJob:
         self.aligner = body_aligner(opts)
 
     def __call__(self, item: InputItem) -> dict[str, Any]:
-        rec, img = read_input(item, self.opts.max_pixels, key="bodies")
-        if img is None:
-            return rec
-        try:
-            rec["bodies"] = self._bodies(item.path, img)
-        except InputError as e:
-            rec["error"] = str(e)
-        return rec
+        return process_input(item, self.opts.max_pixels, "bodies", self._bodies)
 
     def _bodies(self, path: str, img) -> list[dict[str, Any]]:
         o, ba, k = self.opts, self.aligner, img.scale
         pix = img.pixels
-        boxes = None
-        if o.boxes is not None:
-            if path not in o.boxes:
-                raise InputError("no boxes for this image in the --boxes file")
-            boxes = given_boxes(o.boxes[path], img.width, img.height) / k
-        faces, bodies = ba.detect(pix, boxes=boxes)
+        faces, bodies = ba.detect(pix, boxes=input_boxes(o.boxes, path, img))
         aligned = ba.align(pix, bodies, faces, size=o.size)
         name = self.names.get(path, Path(path).stem)
         to_decoded = np.array([[1 / k, 0, 0], [0, 1 / k, 0]])

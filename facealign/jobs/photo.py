@@ -38,27 +38,13 @@ class ImageJob:
         self.aligner = batch_aligner(opts)
 
     def __call__(self, item: InputItem) -> dict[str, Any]:
-        rec, img = read_input(item, self.opts.max_pixels)
-        if img is None:
-            return rec
-        if img.warning:  # e.g. the other pages of a multi-page TIFF were not read
-            rec["warning"] = img.warning
-        try:
-            rec["faces"] = self._faces(item.path, img)
-        except InputError as e:
-            rec["error"] = str(e)
-        return rec
+        return process_input(item, self.opts.max_pixels, "faces", self._faces, warnings=True)
 
     def _faces(self, path: str, img) -> list[dict[str, Any]]:
         o, fa, k = self.opts, self.aligner, img.scale
         pix = img.pixels
-        if o.boxes is not None:
-            if path not in o.boxes:
-                raise InputError("no boxes for this image in the --boxes file")
-            boxes = given_boxes(o.boxes[path], img.width, img.height) / k
-            faces = fa.landmarks_for_boxes(pix, boxes)
-        else:
-            faces = fa.detect(pix)
+        boxes = input_boxes(o.boxes, path, img)
+        faces = fa.detect(pix) if boxes is None else fa.landmarks_for_boxes(pix, boxes)
         aligned = fa.align(pix, faces, template=o.template, size=o.size) if o.crops else [None] * len(faces)
         for f in faces:
             _scale_face(f, k)  # from here on: original pixels
@@ -123,20 +109,38 @@ def given_boxes(value: Any, width: int, height: int) -> np.ndarray:
     return boxes
 
 
-def read_input(item: InputItem, max_pixels: int, key: str = "faces") -> tuple[dict[str, Any], Any]:
-    """An input's record with nothing found yet (``key``: the list the job fills) and its image, read with
-    ``load_image``; the image is None when the input has an error or cannot be read (the message is in the record).
-    The photo batch's and the body batch's jobs start every input here."""
+def input_boxes(boxes: dict[str, Any] | None, path: str, img) -> np.ndarray | None:
+    """The --boxes file's boxes of one input, checked (``given_boxes``) and in the decoded image's pixels; None
+    without a --boxes file; ``InputError`` when the file has none for this input."""
+    if boxes is None:
+        return None
+    if path not in boxes:
+        raise InputError("no boxes for this image in the --boxes file")
+    return given_boxes(boxes[path], img.width, img.height) / img.scale
+
+
+def process_input(item: InputItem, max_pixels: int, key: str, find: Callable[[str, Any], list[dict[str, Any]]],
+                  warnings: bool = False) -> dict[str, Any]:
+    """One input's record, the same for every photo batch (``align`` / ``pose``, ``body``): the image read with
+    ``load_image`` (an input error or an unreadable image goes into ``error``), then ``find(path, image)`` fills
+    the record's list ``key`` ("faces", "bodies"); an ``InputError`` it raises becomes the record's error.
+    ``warnings``: keep the image's warning (e.g. the other pages of a multi-page TIFF were not read)."""
     rec: dict[str, Any] = {"image": item.path, "width": None, "height": None, "error": item.error, key: []}
     if item.error:
-        return rec, None
+        return rec
     try:
         img = load_image(item.path, max_pixels=max_pixels)
     except ImageError as e:
         rec["error"] = str(e)
-        return rec, None
+        return rec
     rec["width"], rec["height"] = img.width, img.height
-    return rec, img
+    if warnings and img.warning:
+        rec["warning"] = img.warning
+    try:
+        rec[key] = find(item.path, img)
+    except InputError as e:
+        rec["error"] = str(e)
+    return rec
 
 
 def error_record(path: str, message: str) -> dict[str, Any]:
