@@ -107,6 +107,10 @@ def test_config_key_defaults_off():
     semi = load_config(REPO / "configs" / "landmarks_semi.yaml")
     base = load_config(REPO / "configs" / "landmarks_semi_base.yaml")
     assert semi.consistency.weight > 0
+    prior = load_config(REPO / "configs" / "landmarks_semi_prior.yaml")
+    assert prior.consistency.shape_prior > 0 and semi.consistency.shape_prior == 0
+    prior.consistency.shape_prior = 0
+    assert prior.to_dict() == semi.to_dict()  # the prior arm adds the shape prior only
     semi.consistency = base.consistency
     assert semi.to_dict() == base.to_dict()  # the two ablation arms differ in the consistency key only
 
