@@ -1,4 +1,4 @@
-"""Is a plain FaceAligner() as fast as the commands? One thread setting per fresh process (issue 14).
+"""Is a plain FaceAligner() as fast as the commands? One thread setting per fresh process.
 
     python benchmarks/aligner_threading.py [--modes default,per_session,command,spin_stop,no_spin]
                                            [--runs 30] [--warmup 5] [--rounds 2] [--threads N]

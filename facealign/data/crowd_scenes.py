@@ -29,7 +29,7 @@ import numpy as np
 from facealign.alignment.points import FLIP5, tight_box
 from facealign.data.face_crops import FaceRecord
 from facealign.data.hard_negatives import _blend_into, paste_negatives, render_badge, render_caption_bar
-from facealign.data.scenes import Scene, _background
+from facealign.data.scenes import Scene, _background, colour_jitter
 
 CROWD_VERSION = 1
 
@@ -96,18 +96,6 @@ def degrade(rng: np.random.Generator, img: np.ndarray, p_jpeg: float = 0.8,
     if rng.random() < p_jpeg:
         out = jpeg(out, int(rng.integers(quality[0], quality[1] + 1)))
     return np.ascontiguousarray(out)
-
-
-def colour_jitter(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
-    """Brightness / contrast, colour cast, sometimes grey (scenes.photometric without blur and resolution)."""
-    out = img.astype(np.float32)
-    if rng.random() < 0.8:
-        out = out * rng.uniform(0.6, 1.4) + rng.uniform(-40, 40)
-    if rng.random() < 0.5:
-        out = out * rng.uniform(0.8, 1.2, 3)[None, None, :]
-    if rng.random() < 0.08:
-        out = np.repeat(out.mean(2, keepdims=True), 3, 2)
-    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 # -- people ---------------------------------------------------------------------------------------------------
@@ -286,7 +274,7 @@ def compose_crowd_scene(rng: np.random.Generator, faces: list[FaceRecord], negs:
     kps = np.asarray(kps_r, np.float32).reshape(-1, 5, 2)
     ignore = np.asarray(ign_r, np.float32).reshape(-1, 4)
     # colour, then the shrink to the final size (the small faces' blur), then negatives at final scale, noise, JPEG
-    canvas = colour_jitter(rng, canvas)
+    canvas = colour_jitter(rng, canvas, p_grey=0.08)
     img, _ = shrink(rng, canvas, S, S)
     n_neg = int(rng.integers(p.n_negatives[0], p.n_negatives[1] + 1))
     if n_neg:
@@ -328,5 +316,5 @@ def profile_weights(faces: list[FaceRecord], boost: float = 3.0, at: float = 0.3
     return w / w.sum()
 
 
-__all__ = ["CROWD_VERSION", "CrowdParams", "add_negatives_and_degrade", "colour_jitter", "compose_crowd_scene",
+__all__ = ["CROWD_VERSION", "CrowdParams", "add_negatives_and_degrade", "compose_crowd_scene",
            "degrade", "jpeg", "profile_weights", "shrink", "yaw_proxy"]

@@ -111,17 +111,21 @@ def _visible_fraction(box: np.ndarray, vis: np.ndarray) -> tuple[float, np.ndarr
     return inter / area, cl
 
 
-def photometric(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
-    """Brightness/contrast, colour, grey, blur, low resolution and noise changes."""
+def colour_jitter(rng: np.random.Generator, img: np.ndarray, p_grey: float = 0.1) -> np.ndarray:
+    """Brightness / contrast, a colour cast, sometimes grey."""
     out = img.astype(np.float32)
     if rng.random() < 0.8:
         out = out * rng.uniform(0.6, 1.4) + rng.uniform(-40, 40)
     if rng.random() < 0.5:
         out = out * rng.uniform(0.8, 1.2, 3)[None, None, :]
-    if rng.random() < 0.1:
-        g = out.mean(2, keepdims=True)
-        out = np.repeat(g, 3, 2)
-    out = np.clip(out, 0, 255).astype(np.uint8)
+    if rng.random() < p_grey:
+        out = np.repeat(out.mean(2, keepdims=True), 3, 2)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def photometric(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+    """Colour jitter, then blur or low resolution, then noise."""
+    out = colour_jitter(rng, img)
     r = rng.random()
     if r < 0.1:
         out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.5, 1.5))
