@@ -9,7 +9,10 @@ landmark network without the check; the detection matching the labelled face (Io
 box) gives (face width, detector score, mean landmark confidence). Negatives: face-free 640x480 mosaics of
 training background patches; every detection there is false. Writes samples.json and prints, per face-width bin,
 the share of found faces and the low quantiles of their landmark confidence, and for candidate rules the recall and
-the false detections per face-free image.
+the false detections per face-free image. Also rendered hard negatives (text, captions, badges, patterns on
+face-free mosaics, as benchmarks/detector_hard_negatives.py makes them but from another seed) and, per detection,
+the mean confidence of its least sure points (facealign.pipeline.weak_points_confidence): the table of the
+weak-points rule (WEAK_RATIO x verify) against real faces, mosaics and hard negatives.
 """
 from __future__ import annotations
 
@@ -25,8 +28,12 @@ from facealign.alignment.boxes import iou_matrix
 from facealign.alignment.points import tight_box
 from facealign.data.backgrounds import background_patch
 from facealign.data.face_crops import iter_labelled
+from facealign.pipeline import FULL_CHECK_WIDTH, WEAK_POINTS
+
+from detector_hard_negatives import hard_images
 
 SOURCES = ("ytf68/train", "mtfl:train.txt")
+HARD_SEED = 5  # not detector_hard_negatives.py's seed: that benchmark stays an independent check
 WIDTHS = (12, 14, 16, 18, 20, 24, 28, 32, 40, 48, 64, 96)
 BINS = ((10, 16), (16, 20), (20, 24), (24, 32), (32, 40), (40, 64), (64, 1000))
 
@@ -79,6 +86,8 @@ def collect(args) -> dict:
     from facealign.runtime.session import enable_shared_pool
 
     enable_shared_pool(args.threads)
+    from facealign.pipeline import weak_points_confidence
+
     fa = FaceAligner(det_threshold=0.05, verify=0.0, threads=args.threads)
     rng = np.random.default_rng(0)
     data_root = args.data_root or paths.data_root()
@@ -93,18 +102,22 @@ def collect(args) -> dict:
         width = float(WIDTHS[int(rng.integers(len(WIDTHS)))])
         im, box = small_face(rng, img, tight_box(pts), width)
         faces = fa.detect(im)
-        best = (0.0, 0.0)
+        best = (0.0, 0.0, 0.0)
         if faces:
             iou = iou_matrix(np.array([f.found_box for f in faces]), box[None])[:, 0]
             for f, o in zip(faces, iou):
                 if o >= 0.4 and f.score > best[0]:
-                    best = (f.score, float(f.landmark_scores.mean()))
-        pos.append([width, best[0], best[1]])
-    neg = []
-    for k, im in enumerate(mosaics(rng, data_root, args.negatives)):
-        for f in fa.detect(im):
-            neg.append([k, float(f.found_box[2] - f.found_box[0]), f.score, float(f.landmark_scores.mean())])
-    return {"positives": pos, "negatives": neg, "negative_images": args.negatives}
+                    best = (f.score, float(f.landmark_scores.mean()), weak_points_confidence(f.landmark_scores))
+        pos.append([width, *best])
+
+    def detections(images) -> list:
+        return [[k, float(f.found_box[2] - f.found_box[0]), f.score, float(f.landmark_scores.mean()),
+                 weak_points_confidence(f.landmark_scores)] for k, im in enumerate(images) for f in fa.detect(im)]
+
+    neg = detections(mosaics(rng, data_root, args.negatives))
+    hard = detections(hard_images(args.hard, seed=HARD_SEED)) if args.hard else []
+    return {"positives": pos, "negatives": neg, "negative_images": args.negatives, "hard": hard,
+            "hard_images": args.hard}
 
 
 def verify_rule(width: np.ndarray, verify: float, low: float, w_low: float, w_high: float) -> np.ndarray:
@@ -115,8 +128,8 @@ def verify_rule(width: np.ndarray, verify: float, low: float, w_low: float, w_hi
 
 
 def report(doc: dict) -> None:
-    pos = np.array(doc["positives"]).reshape(-1, 3)
-    neg = np.array(doc["negatives"]).reshape(-1, 4)
+    pos = _with_weak(np.array(doc["positives"]), 3)
+    neg = _with_weak(np.array(doc["negatives"]), 4)
     n_neg = doc["negative_images"]
     print(f"{len(pos)} positives, {n_neg} face-free images, {len(neg)} detections on them (threshold 0.05)")
     print("| width px | faces | found det>=0.65 | det>=0.5 | det>=0.4 | landmark conf. q01 / q05 / q50 of found (det>=0.4) |")
@@ -140,10 +153,37 @@ def report(doc: dict) -> None:
             print(f"| {thr} | {rule} | {r[0]:.3f} | {r[1]:.3f} | {r[2]:.3f} | {fp.sum() / n_neg:.3f} |")
 
 
+    hard = _with_weak(np.array(doc.get("hard", [])), 4)
+    if pos.shape[1] < 4 or not len(hard):
+        return  # samples of an older run: no weak-point confidences or hard negatives
+    n_hard = doc["hard_images"]
+    print(f"\nWeak-points rule on top of the rule (0.4, 0.5, 8, 40): under {FULL_CHECK_WIDTH:g} px, the mean confidence "
+          f"of the {WEAK_POINTS} least sure points >= ratio x 0.4; {len(hard)} detections on {n_hard} hard-negative "
+          "mosaics")
+    print("| det thr | ratio | recall 12-16 px | 16-24 | 24-40 | 40+ | false / face-free image | false / hard-negative image |")
+    print("|---|---|---|---|---|---|---|---|")
+    for thr in (0.65, 0.5):
+        for ratio in (0.0, 0.25, 0.375, 0.5, 0.625):
+            def kept(a, w_col, s_col):
+                return ((a[:, s_col] >= thr) & (a[:, s_col + 1] >= verify_rule(a[:, w_col], 0.4, 0.5, 8, 40))
+                        & ((a[:, w_col] >= FULL_CHECK_WIDTH) | (a[:, s_col + 2] >= ratio * 0.4)))
+            ok = kept(pos, 0, 1)
+            r = [ok[(pos[:, 0] >= a) & (pos[:, 0] < b)].mean() for a, b in ((12, 16), (16, 24), (24, 40), (40, 1000))]
+            print(f"| {thr} | {ratio} | {r[0]:.3f} | {r[1]:.3f} | {r[2]:.3f} | {r[3]:.3f} | "
+                  f"{kept(neg, 1, 2).sum() / n_neg:.3f} | {kept(hard, 1, 2).sum() / n_hard:.3f} |")
+
+
+def _with_weak(a: np.ndarray, cols: int) -> np.ndarray:
+    """Rows of an older samples file lack the weak-point column: pad it with 1 (the rule then never drops)."""
+    a = a.reshape(-1, a.shape[-1] if a.ndim == 2 and a.size else cols)
+    return np.concatenate([a, np.ones((len(a), 1))], 1) if a.shape[1] == cols else a
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--faces", type=int, default=1500)
     ap.add_argument("--negatives", type=int, default=200)
+    ap.add_argument("--hard", type=int, default=100, help="hard-negative mosaics (0: none)")
     ap.add_argument("--data-root", type=Path, default=None)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--out", type=Path, default=Path("detector_verify_calibration"))

@@ -27,6 +27,14 @@ from facealign.types import AlignedFace, Face
 
 # the landmark network's intra-op threads in a pipeline without the shared pool (see FaceAligner's landmark_threads)
 LANDMARK_THREADS = 1
+# the landmark check's second rule, for faces narrower than FULL_CHECK_WIDTH px (where the mean rule is relaxed):
+# the mean confidence of a face's WEAK_POINTS least sure points must reach WEAK_RATIO x verify. Small real faces are
+# fairly sure of all but a few points; small letters, badges and textures that pass the relaxed mean rule leave
+# several points unsure. Larger faces keep the full mean rule alone: on big profile faces the hidden points are
+# unsure for good reason (docs/runtime.md)
+FULL_CHECK_WIDTH = 40.0
+WEAK_POINTS = 5
+WEAK_RATIO = 0.375
 
 
 class FaceAligner:
@@ -45,7 +53,8 @@ class FaceAligner:
         verify: drop detections whose mean landmark confidence is below this (0 keeps all). The landmark
             network's per-point confidence is low on non-faces, so it acts as a second-stage verifier (as in
             cascaded detectors; the measurements behind the default are in docs/runtime.md). Halved for faces
-            under 24 px (see _verify_at). Not applied to given boxes.
+            under 24 px (see _verify_at); under 40 px the WEAK_POINTS least sure points must also reach
+            WEAK_RATIO x verify (see _passes_check). Not applied to given boxes.
         tta: average the landmark network over the crop and its mirror image (lower error for twice the
             landmark time; video tracking turns it off, its temporal fusion does more for less).
         threads: onnxruntime threads (default: FACEALIGN_THREADS or the core count, at most 4): the shared pool's
@@ -167,8 +176,7 @@ class FaceAligner:
             boxes = np.array([f.box for f in faces], dtype=np.float64)
             self._landmarks_into(image, faces, boxes, detector_rolls(faces))
             if self.verify > 0:
-                faces = [f for f in faces if f.landmark_scores is None
-                         or f.landmark_scores.mean() >= self._verify_at(f.detector_box)]
+                faces = [f for f in faces if self._passes_check(f)]
         if timings is not None:
             timings["detect"] = t1 - t0
             timings["landmarks"] = time.perf_counter() - t1
@@ -256,14 +264,27 @@ class FaceAligner:
             use_shared_pool(self.shared_pool, self.threads)
             self._threads_decided = True
 
+    def _passes_check(self, face: Face) -> bool:
+        """The landmark check of a detected face: its mean point confidence reaches the size-dependent threshold
+        (_verify_at) and, under FULL_CHECK_WIDTH px, the mean of its WEAK_POINTS least sure points reaches
+        WEAK_RATIO x ``verify``."""
+        sc = face.landmark_scores
+        if sc is None:
+            return True
+        box = face.detector_box if face.detector_box is not None else face.box
+        if sc.mean() < self._verify_at(box):
+            return False
+        return bool(box[2] - box[0] >= FULL_CHECK_WIDTH or weak_points_confidence(sc) >= WEAK_RATIO * self.verify)
+
     def _verify_at(self, box: np.ndarray) -> float:
-        """The verification threshold for a face of this box: ``verify`` from 40 px wide, half of it below 24 px.
+        """The mean-confidence threshold for a face of this box: ``verify`` from FULL_CHECK_WIDTH (40) px wide, half
+        of it at 24 px and below.
 
         Tiny faces are blurry in the upscaled crop, so the network is less sure of them even when they are real
         (the measurements are in docs/runtime.md).
         """
         w = float(box[2] - box[0])
-        return self.verify * min(1.0, max(0.5, (w - 8.0) / 32.0))
+        return self.verify * min(1.0, max(0.5, (w - 8.0) / (FULL_CHECK_WIDTH - 8.0)))
 
     def _landmarks_into(self, image: np.ndarray, faces: list[Face], boxes: np.ndarray, angles) -> None:
         model = self.landmark_model
@@ -332,6 +353,14 @@ def build_aligner(options: AlignerOptions | None = None, **overrides: Any) -> Fa
 
         enable_shared_pool(o.threads)
     return FaceAligner.from_options(o)
+
+
+def weak_points_confidence(scores: np.ndarray) -> float:
+    """The mean confidence of a face's WEAK_POINTS least sure landmarks (1.0 when it has no more points)."""
+    sc = np.asarray(scores, dtype=np.float64).ravel()
+    if sc.size <= WEAK_POINTS:
+        return 1.0
+    return float(np.partition(sc, WEAK_POINTS - 1)[:WEAK_POINTS].mean())
 
 
 def detector_rolls(faces: list[Face]) -> np.ndarray:

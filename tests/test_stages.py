@@ -86,6 +86,29 @@ def test_detect_reports_the_stage_split_and_applies_the_landmark_check():
     assert set(times) == {"detect", "landmarks"} and min(times.values()) >= 0
 
 
+def test_landmark_check_drops_small_faces_with_several_unsure_points_despite_a_high_mean():
+    img = squares_image([(20, 20, 20), (70, 20, 30), (150, 30, 60)])  # two small "faces" and a large one (boxes 1 px less)
+
+    def with_weak(values):
+        class Weak(MeanShapeLandmarks):
+            def predict(self, image, boxes, angles=None):
+                lm, sc = super().predict(image, boxes, angles)
+                sc = np.full(sc.shape, 0.9)
+                sc[:, : len(values)] = values  # the mean stays ~0.85, far above verify
+                return lm, sc
+        return Weak()
+
+    def widths(faces):
+        return sorted(round(f.detector_box[2] - f.detector_box[0]) for f in faces)
+
+    # five points at 0.1 (below 0.375 x 0.4 = 0.15): the small ones are not faces; the large one keeps the mean
+    # rule alone (hidden points of a big profile are unsure for good reason)
+    assert widths(FaceAligner(BrightSquareDetector(), with_weak([0.1] * 5), verify=0.4).detect(img)) == [59]
+    assert len(FaceAligner(BrightSquareDetector(), with_weak([0.2] * 5), verify=0.4).detect(img)) == 3
+    assert len(FaceAligner(BrightSquareDetector(), with_weak([0.1] * 4), verify=0.4).detect(img)) == 3
+    assert len(FaceAligner(BrightSquareDetector(), with_weak([0.0] * 5), verify=0.0).detect(img)) == 3
+
+
 def test_track_builds_the_temporal_model_of_the_mode_through_the_registry():
     fa = FaceAligner(BrightSquareDetector(), MeanShapeLandmarks())
     assert fa.build_temporal("oneeuro") is None
