@@ -28,7 +28,7 @@ from facealign.alignment.boxes import iou_matrix
 from facealign.alignment.points import tight_box
 from facealign.data.backgrounds import background_patch
 from facealign.data.face_crops import iter_labelled
-from facealign.pipeline import FULL_CHECK_WIDTH, WEAK_POINTS
+from facealign.pipeline import FULL_CHECK_WIDTH, WEAK_POINTS, weak_points_confidence
 
 from detector_hard_negatives import hard_images
 
@@ -86,8 +86,6 @@ def collect(args) -> dict:
     from facealign.runtime.session import enable_shared_pool
 
     enable_shared_pool(args.threads)
-    from facealign.pipeline import weak_points_confidence
-
     fa = FaceAligner(det_threshold=0.05, verify=0.0, threads=args.threads)
     rng = np.random.default_rng(0)
     data_root = args.data_root or paths.data_root()
@@ -152,10 +150,9 @@ def report(doc: dict) -> None:
             r = [ok[(pos[:, 0] >= a) & (pos[:, 0] < b)].mean() for a, b in ((12, 24), (24, 40), (40, 1000))]
             print(f"| {thr} | {rule} | {r[0]:.3f} | {r[1]:.3f} | {r[2]:.3f} | {fp.sum() / n_neg:.3f} |")
 
-
     hard = _with_weak(np.array(doc.get("hard", [])), 4)
-    if pos.shape[1] < 4 or not len(hard):
-        return  # samples of an older run: no weak-point confidences or hard negatives
+    if not len(hard):
+        return  # samples of an older run: no hard negatives
     n_hard = doc["hard_images"]
     print(f"\nWeak-points rule on top of the rule (0.4, 0.5, 8, 40): under {FULL_CHECK_WIDTH:g} px, the mean confidence "
           f"of the {WEAK_POINTS} least sure points >= ratio x 0.4; {len(hard)} detections on {n_hard} hard-negative "
@@ -165,7 +162,7 @@ def report(doc: dict) -> None:
     for thr in (0.65, 0.5):
         for ratio in (0.0, 0.25, 0.375, 0.5, 0.625):
             def kept(a, w_col, s_col):
-                return ((a[:, s_col] >= thr) & (a[:, s_col + 1] >= verify_rule(a[:, w_col], 0.4, 0.5, 8, 40))
+                return ((a[:, s_col] >= thr) & (a[:, s_col + 1] >= verify_rule(a[:, w_col], 0.4, 0.5, 8, FULL_CHECK_WIDTH))
                         & ((a[:, w_col] >= FULL_CHECK_WIDTH) | (a[:, s_col + 2] >= ratio * 0.4)))
             ok = kept(pos, 0, 1)
             r = [ok[(pos[:, 0] >= a) & (pos[:, 0] < b)].mean() for a, b in ((12, 16), (16, 24), (24, 40), (40, 1000))]
