@@ -231,6 +231,8 @@ class FaceAligner:
 
         ``image`` is the image the landmarks refer to, or just its size (width, height): the principal point is
         its centre. ``camera``: "weak_perspective" or "perspective" (focal in pixels estimated unless given).
+        Faces whose landmark network gave the 3D convention (``Face.landmarks3d_xy``) are fitted to those points
+        (no outline marching for the jaw) and keep them as the x, y of ``landmarks3d`` (docs/conventions.md).
         """
         from facealign.face3d.pose import pose_from_rotation
 
@@ -238,7 +240,12 @@ class FaceAligner:
         for f in faces:
             if f.landmarks is None:
                 continue
-            f.fit = self.fitter.fit(f.landmarks, (int(w), int(h)), camera=camera, focal=focal)
+            if f.landmarks3d_xy is not None:
+                f.fit = self.fitter.fit(f.landmarks3d_xy, (int(w), int(h)), camera=camera, focal=focal,
+                                        convention="3d")
+                f.fit.landmarks3d[:, :2] = f.landmarks3d_xy
+            else:
+                f.fit = self.fitter.fit(f.landmarks, (int(w), int(h)), camera=camera, focal=focal)
             f.pose = pose_from_rotation(f.fit.rotation)
         return faces
 
@@ -288,16 +295,18 @@ class FaceAligner:
 
     def _landmarks_into(self, image: np.ndarray, faces: list[Face], boxes: np.ndarray, angles) -> None:
         model = self.landmark_model
-        lm, sc = model.predict(image, boxes, angles)
+        out = model.predict_all(image, boxes, angles)
         if self.refine:
-            ref = [upright_box(p) for p in lm]
-            lm, sc = model.predict(image, np.array([b for b, _ in ref]), np.array([a for _, a in ref]))
+            ref = [upright_box(p) for p in out.landmarks]
+            out = model.predict_all(image, np.array([b for b, _ in ref]), np.array([a for _, a in ref]))
+        lm = out.landmarks
         five = five_from_68(lm)  # all faces at once
-        for f, p, s, p5 in zip(faces, lm, sc, five):
+        for i, (f, p, s, p5) in enumerate(zip(faces, lm, out.scores, five)):
             f.landmarks = p
             f.landmark_scores = s
             f.landmarks5 = p5
             f.box = tight_box(p)  # the box convention: the tight box of the 68 points
+            f.landmarks3d_xy = None if out.landmarks3d is None else out.landmarks3d[i]
 
 
 @dataclass

@@ -74,6 +74,9 @@ class Face:
     track: int | None = None
     # the detector's own box (what the landmark crop and the detection score refer to); None for given boxes
     detector_box: np.ndarray | None = None
+    # (68, 2) x, y of the points in the 3D convention from a landmark network with that head (docs/conventions.md);
+    # the 3D fit is made to them and reports them as the x, y of ``landmarks3d``
+    landmarks3d_xy: np.ndarray | None = None
 
     @property
     def landmarks3d(self) -> np.ndarray | None:

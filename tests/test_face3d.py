@@ -228,3 +228,32 @@ def test_fit_is_exact_when_the_model_can_represent_the_points(fitter: Face3DFitt
         pts = project_head(*ang, k=1 / 900 if camera == "perspective" else 0.0)
         fit = fitter.fit(pts, SIZE, camera=camera, focal=900.0 if camera == "perspective" else None, weights=w)
         assert rotation_error(fit.rotation, rotation_from_angles(*ang)) < 0.05, ang
+
+
+@pytest.mark.parametrize("angles", [(0, 0, 0), (50, -10, 5), (-75, 15, -10)])
+def test_fit_to_3d_convention_points(fitter: Face3DFitter, angles) -> None:
+    """Points in the 3D convention (the jaw where it is) are fitted with the model's own jaw vertices: exact pose
+    and points; taken as 2D-convention points instead, the turned head's jaw is matched to the wrong vertices."""
+    pts = project_head(*angles, semantic_jaw=True)
+    fit = fitter.fit(pts, SIZE, convention="3d")
+    assert np.allclose(angles_from_rotation(fit.rotation), angles, atol=1.0)
+    assert np.abs(fit.landmarks3d[:, :2] - pts).max() < 0.5 and fit.error < 0.5
+    if abs(angles[0]) > 30:
+        assert fitter.fit(pts, SIZE).error > 2 * fit.error + 0.5
+    with pytest.raises(ValueError, match="convention"):
+        fitter.fit(pts, SIZE, convention="ibug")
+
+
+def test_pipeline_fits_and_reports_the_networks_3d_points() -> None:
+    """fit3d uses Face.landmarks3d_xy when a network gave them: landmarks3d keeps them as x, y; the temporal
+    correction of the 2D points moves them alike."""
+    from facealign.pipeline import FaceAligner
+    from facealign.temporal.fusion import _set_landmarks
+
+    p2 = project_head(50, 0, 0)
+    p3 = project_head(50, 0, 0, semantic_jaw=True)
+    f = Face(box=np.r_[p2.min(0), p2.max(0)], score=1.0, landmarks=p2, landmarks3d_xy=p3)
+    FaceAligner(shared_pool=False).fit3d(SIZE, [f])
+    assert np.allclose(f.landmarks3d[:, :2], p3) and abs(f.pose.yaw - 50) < 1.0
+    _set_landmarks(f, p2 + 1.5)
+    assert np.allclose(f.landmarks3d_xy, p3 + 1.5)

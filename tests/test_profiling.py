@@ -159,3 +159,20 @@ def test_generated_sets_load_as_landmark_sets_from_the_cache_folder(tmp_path, mo
     assert len(fs) == 2 and fs.n_points == 68 and list(fs.pose) == [1, 4]
     write("b_v0", 0.0)
     assert len(load_set("300w_afw_profiled", tmp_path, crops, 64, 1.4)) == 3
+
+
+@pytest.mark.parametrize("yaw", [0.0, 40.0, -65.0])
+def test_3d_convention_targets_of_labelled_faces(prof, yaw):
+    """The 3D-convention targets made for 300-W-style labels: inner points stay the labels, the jaw goes where the
+    model's own jaw vertices are (off the visible outline when the head is turned)."""
+    from facealign.training.landmarks.points3d import semantic_points
+
+    pts = _labels(yaw, 10.0)
+    got = semantic_points(pts[None], W, prof)[0]
+    m = default_fitter().model
+    truth = (m.landmarks.shape(m.coeffs()).T @ rotation_from_angles(yaw, 10.0, 0.0).T)[:, :2] * SCALE + ORIGIN
+    iod = np.linalg.norm(truth[36] - truth[45])
+    assert np.abs(got[17:] - pts[17:]).max() < 0.5
+    assert np.linalg.norm(got[:17] - truth[:17], axis=1).mean() < 0.05 * iod
+    if abs(yaw) > 30:  # the hidden side's jaw is no longer on the outline
+        assert np.linalg.norm(pts[:17] - truth[:17], axis=1).max() > 0.15 * iod

@@ -44,12 +44,15 @@ CACHE_RULE = "v2"  # part of the cache key; v2: crops made by alignment.crop.war
 
 @dataclass
 class FaceSet:
-    """A cached set: crops (N, S, S, 3) uint8 BGR, points (N, K, 2) float32 in crop pixels, pose bins (N,)."""
+    """A cached set: crops (N, S, S, 3) uint8 BGR, points (N, K, 2) float32 in crop pixels, pose bins (N,);
+    ``points3d`` (N, 68, 2): the x, y of the points in the 3D convention where the set has them (face-profiled
+    views), else None."""
 
     name: str
     images: np.ndarray
     points: np.ndarray
     pose: np.ndarray
+    points3d: np.ndarray | None = None
 
     @property
     def n_points(self) -> int:
@@ -106,6 +109,8 @@ def build_set(name: str, root: Path, size: int, scale: float, limit: int = 0) ->
     images = np.zeros((len(samples), size, size, 3), np.uint8)
     points = np.zeros((len(samples), len(samples[0].points) if samples else 68, 2), np.float32)
     pose = np.zeros(len(samples), np.int8)
+    has3d = bool(samples) and "points3d" in samples[0].attributes
+    points3d = np.zeros((len(samples), 68, 2), np.float32) if has3d else None
     keep = np.ones(len(samples), bool)
     for i, s in enumerate(tqdm(samples, desc=f"cache {name}", leave=False)):
         img = cv2.imread(str(s.image), cv2.IMREAD_COLOR)
@@ -115,7 +120,9 @@ def build_set(name: str, root: Path, size: int, scale: float, limit: int = 0) ->
         images[i], m = face_crop(img, face_box(s.points), size, scale=scale)
         points[i] = apply(m, s.points)
         pose[i] = s.attributes.get("pose", 0)
-    return FaceSet(name, images[keep], points[keep], pose[keep])
+        if points3d is not None:
+            points3d[i] = apply(m, s.attributes["points3d"][:, :2])
+    return FaceSet(name, images[keep], points[keep], pose[keep], None if points3d is None else points3d[keep])
 
 
 def load_set(name: str, root: Path, cache_dir: Path, size: int, scale: float, limit: int = 0) -> FaceSet:
@@ -125,12 +132,15 @@ def load_set(name: str, root: Path, cache_dir: Path, size: int, scale: float, li
     path = Path(cache_dir) / f"{name}_{size}_{key}.npz"
     if path.is_file():
         z = np.load(path)
-        return FaceSet(name, z["images"], z["points"], z["pose"])
+        # generated sets cached before the 3D-convention points were kept are cut again
+        if "points3d" in z.files or LANDMARK_SETS.get(name, ("",))[0] != "profiled":
+            return FaceSet(name, z["images"], z["points"], z["pose"], z["points3d"] if "points3d" in z.files else None)
     fs = build_set(name, root, size, scale, limit)
     if not len(fs.images):  # missing images or an empty folder: never cache an empty set for later runs to reuse
         raise FileNotFoundError(f"landmark set {name}: no readable labelled faces under {root} (nothing cached)")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, images=fs.images, points=fs.points, pose=fs.pose)
+    extra = {} if fs.points3d is None else {"points3d": fs.points3d}
+    np.savez(tmp, images=fs.images, points=fs.points, pose=fs.pose, **extra)
     tmp.replace(path)
     return fs

@@ -5,7 +5,7 @@ like 300-W's files) and ``NAME.json`` (the view: ``yaw``, ``pitch``, ``roll`` in
 0-based x, y and depth in pixels: the 3D convention), ``source`` (the labelled face it was made from),
 ``source_pose``, ``fit_error``). The JSON is written last, so a view without one is unfinished and left out.
 
-``Sample.attributes``: ``yaw``, ``pitch``, ``points3d`` and ``pose``, a bin of the yaw like MTFL's five classes
+``Sample.attributes``: ``yaw``, ``pitch``, ``roll``, ``points3d`` and ``pose``, a bin of the yaw like MTFL's five classes
 (1: yaw <= -60, 2: -60 < yaw <= -30, 3: |yaw| < 30, 4: 30 <= yaw < 60, 5: yaw >= 60; yaw > 0 = the nose towards
 the image right, docs/face3d.md), so the evaluation reports per-bin errors.
 """
@@ -40,7 +40,7 @@ def read_profiled(folder: str | Path) -> list[Sample]:
             continue
         meta = json.loads(meta_path.read_text())
         s.attributes.update(
-            yaw=float(meta["yaw"]), pitch=float(meta["pitch"]), pose=yaw_bin(float(meta["yaw"])),
+            yaw=float(meta["yaw"]), pitch=float(meta["pitch"]), roll=float(meta["roll"]), pose=yaw_bin(float(meta["yaw"])),
             points3d=np.asarray(meta["points3d"], dtype=np.float64), source=meta.get("source", ""),
         )
         out.append(s)

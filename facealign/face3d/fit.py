@@ -143,18 +143,22 @@ class Face3DFitter:
     # ------------------------------------------------------------------ public
     def fit(self, landmarks68: np.ndarray, image_size: tuple[int, int], camera: str = cam.WEAK,
             focal: float | None = None, cx: float | None = None, cy: float | None = None,
-            weights: np.ndarray | None = None) -> Fit3D:
+            weights: np.ndarray | None = None, convention: str = "2d") -> Fit3D:
         """Fit pose, camera, identity and expression to 68 iBUG points (0-based image pixels, (68, 2)).
 
         ``image_size`` is (w, h); ``camera``: "weak_perspective" or "perspective" (focal in pixels estimated unless
         ``focal`` is given); principal point ``(cx, cy)`` defaults to the image centre; ``weights`` (68,) optional
-        per-point confidences (multiplied with the jaw weight).
+        per-point confidences (multiplied with the jaw weight). ``convention``: "2d" for 300-W points (the jaw on
+        the visible outline: outline vertices are picked per pose), "3d" for points in the 3D convention (the jaw
+        where it is: the model's own jaw vertices).
         """
+        if convention not in ("2d", "3d"):
+            raise ValueError(f"convention must be '2d' or '3d', not {convention!r}")
         obs = np.asarray(landmarks68, dtype=np.float64).reshape(68, 2)
         # jaw first, then the inner points: the order of the point sets used inside
         obs = np.concatenate([obs[:17], obs[17:]]).T
         w = self._weights68 if weights is None else self._weights68 * np.asarray(weights, dtype=np.float64)
-        return self._fit(obs, image_size, camera, focal, cx, cy, w, five=False)
+        return self._fit(obs, image_size, camera, focal, cx, cy, w, five=False, contour=convention == "2d")
 
     def fit_five(self, landmarks5: np.ndarray, image_size: tuple[int, int], camera: str = cam.WEAK,
                  focal: float | None = None, cx: float | None = None, cy: float | None = None) -> Fit3D:
@@ -202,7 +206,7 @@ class Face3DFitter:
                         np.concatenate([jaw.basis, self._inner.basis], axis=1))
 
     def _fit(self, obs: np.ndarray, image_size: tuple[int, int], camera: str, focal: float | None,
-             cx: float | None, cy: float | None, w: np.ndarray, five: bool) -> Fit3D:
+             cx: float | None, cy: float | None, w: np.ndarray, five: bool, contour: bool = True) -> Fit3D:
         if camera not in (cam.WEAK, cam.PERSPECTIVE):
             raise ValueError(f"camera must be {cam.WEAK!r} or {cam.PERSPECTIVE!r}, not {camera!r}")
         if focal is not None and focal <= 0:
@@ -235,7 +239,7 @@ class Face3DFitter:
                 pts = self._five
             else:
                 # the outline vertices follow the pose; the last pass only measures the error and keeps them
-                sel = self._jaw(rot, s, k, t, coeffs) if opt.contour and it < len(steps) else last_sel
+                sel = self._jaw(rot, s, k, t, coeffs) if opt.contour and contour and it < len(steps) else last_sel
                 if pts is None or (sel is not None and not np.array_equal(sel, last_sel)):
                     pts, last_sel = self._points(sel), sel
             x = pts.shape(coeffs)

@@ -167,6 +167,8 @@ def _scale_face(f, k: float) -> None:
         f.landmarks = f.landmarks * k
     if f.landmarks5 is not None:
         f.landmarks5 = f.landmarks5 * k
+    if f.landmarks3d_xy is not None:
+        f.landmarks3d_xy = f.landmarks3d_xy * k
 
 
 def _scaled_copy(f, k: float):

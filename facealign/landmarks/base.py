@@ -2,8 +2,18 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
 import numpy as np
+
+
+@dataclass
+class LandmarkOutput:
+    """What a landmark model found for N boxes, in image pixels."""
+
+    landmarks: np.ndarray  # (N, 68, 2): the 2D (300-W) convention, the jaw on the visible outline
+    scores: np.ndarray  # (N, 68) per-point confidence in [0, 1]
+    landmarks3d: np.ndarray | None = None  # (N, 68, 2): x, y of the 3D convention, from models with that head
 
 
 class LandmarkModel(ABC):
@@ -19,3 +29,8 @@ class LandmarkModel(ABC):
 
         ``angles`` (degrees, one per box) rotate the crop so the face is upright when its roll is known.
         """
+
+    def predict_all(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None) -> LandmarkOutput:
+        """:meth:`predict` as a LandmarkOutput, with the 3D-convention points when the model has them."""
+        landmarks, scores = self.predict(image, boxes, angles)
+        return LandmarkOutput(landmarks, scores)

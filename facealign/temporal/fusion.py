@@ -181,7 +181,11 @@ class TemporalFusion:
 
 
 def _set_landmarks(f: Face, lm: np.ndarray) -> None:
-    """Replace a face's landmarks by the fused ones; the box and 5 points follow (box = tight box, as always)."""
-    f.landmarks = np.asarray(lm, np.float64)
+    """Replace a face's landmarks by the fused ones; the box and 5 points follow (box = tight box, as always), and
+    the 3D-convention points move by the same per-point correction."""
+    lm = np.asarray(lm, np.float64)
+    if f.landmarks3d_xy is not None and f.landmarks is not None:
+        f.landmarks3d_xy = f.landmarks3d_xy + (lm - f.landmarks)
+    f.landmarks = lm
     f.landmarks5 = five_from_68(f.landmarks)
     f.box = tight_box(f.landmarks)

@@ -22,6 +22,8 @@ class NetConfig:
     # top-down upsampling in the fusion: "nearest" is ~10% of the run time cheaper in onnxruntime than "bilinear"
     # (its bilinear Resize does not run in the blocked NCHWc layout); the 3x3 smoothing after it interpolates anyway
     upsample: str = "bilinear"
+    # a second head of 68 heatmaps: the points in the 3D convention (exported as `landmarks3d`)
+    points3d: bool = False
 
 
 @dataclass
@@ -99,6 +101,7 @@ class TrainConfig:
     heatmap_weight: float = 0.05  # auxiliary cross-entropy to a Gaussian on the heatmaps
     heatmap_sigma: float = 1.0  # in heatmap cells
     score_weight: float = 0.1
+    points3d_weight: float = 1.0  # the 3D-convention head's loss (when net.points3d)
     ema_decay: float = 0.998
     max_steps: int = 0  # >0: stop after this many steps per epoch (smoke runs)
     # distillation: a trained landmark checkpoint (its EMA weights) whose outputs on the same augmented crops are

@@ -1,4 +1,4 @@
-"""ONNX export of the landmark network (the runtime contract: landmarks and scores), checked against torch through
+"""ONNX export of the landmark network (the runtime contract: landmarks, scores[, landmarks3d]), checked against torch through
 the runtime class the registry builds for it (facealign.stages.build_model)."""
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def export_onnx(net: LandmarkNet, path: str | Path, check: bool = True, opset: i
     model = ExportWrapper(copy.deepcopy(net).cpu()).eval()
     size = net.cfg.input_size
     dummy = torch.randint(0, 256, (2, size, size, 3), dtype=torch.uint8)
-    names = ["landmarks", "scores"]
+    names = model.outputs
     tmp = path.with_suffix(".tmp.onnx")
     with torch.no_grad():
         torch.onnx.export(
@@ -42,12 +42,12 @@ def export_onnx(net: LandmarkNet, path: str | Path, check: bool = True, opset: i
 
 
 def check_onnx(model: torch.nn.Module, path: str | Path, n: int = 3, seed: int = 0) -> float:
-    """Max absolute difference of the landmarks and scores between torch and the runtime's session (built by
+    """Max absolute difference of every output (landmarks, scores[, landmarks3d]) between torch and the runtime's session (built by
     build_model, so the file loads as a landmark model of the registry) on random uint8 crops."""
     size = model.net.cfg.input_size
     x = np.random.default_rng(seed).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
     runtime = build_model(path, "landmarks", threads=1)
-    got = runtime.session.run(runtime.OUTPUTS, {runtime.input_name: x})
+    got = runtime.session.run(runtime.outputs, {runtime.input_name: x})
     with torch.no_grad():
         want = model(torch.from_numpy(x))
     diff = max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got, want))

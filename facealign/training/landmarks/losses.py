@@ -53,12 +53,14 @@ def landmark_loss(
     pts5: torch.Tensor,
     mask5: torch.Tensor,
     cfg,
+    head: str = "",
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Total loss of a batch; 68-point faces supervise all points, 5-point faces the 5 derived points.
 
-    Returns (loss, parts) where parts are the batch means of each term, for logging.
+    ``head`` "3d": the same loss on the 3D-convention head (``landmarks3d``, ``heatmaps3d``; no confidence term).
+    Returns (loss, parts) where parts are the batch means of each term, for logging (prefixed by ``head``).
     """
-    lm = out["landmarks"]
+    lm = out["landmarks" + head]
     m68 = mask68.float()
     m5 = mask5.float()
     err68 = (lm - pts68).abs()
@@ -66,14 +68,14 @@ def landmark_loss(
     err5 = (five_from_68(lm) - pts5).abs()
     l5 = wing(err5, cfg.wing_w, cfg.wing_eps).mean((1, 2))
     loss_pts = (l68 * m68).sum() / m68.sum().clamp_min(1) * (m68.sum() / len(m68)) + (l5 * m5).sum() / len(m5)
-    parts = {"pts": float(loss_pts.detach())}
+    parts = {head + "pts": float(loss_pts.detach())}
     loss = loss_pts
     if cfg.heatmap_weight > 0 and m68.sum() > 0:
-        ce = heatmap_ce(out["heatmaps"], pts68, 4, cfg.heatmap_sigma)
+        ce = heatmap_ce(out["heatmaps" + head], pts68, 4, cfg.heatmap_sigma)
         l_hm = (ce * m68).sum() / len(m68)
         loss = loss + cfg.heatmap_weight * l_hm
-        parts["hm"] = float(l_hm.detach())
-    if cfg.score_weight > 0 and m68.sum() > 0:
+        parts[head + "hm"] = float(l_hm.detach())
+    if cfg.score_weight > 0 and m68.sum() > 0 and not head:
         # confidence target: 1 for a point within ~3 px of the truth in the 112 crop (~4% of the box), 0 far off
         dist = (lm.detach() - pts68).norm(dim=-1)
         target = torch.exp(-((dist / 3.0) ** 2))

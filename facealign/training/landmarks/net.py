@@ -2,7 +2,9 @@
 
 uint8 NHWC BGR crop (the crop rule of facealign.alignment.crop) -> 68 heatmaps at stride 4 -> soft-argmax
 (integral regression) -> 68 points in crop pixels; a per-point confidence map is pooled under each point's
-heatmap into `scores`. A stride-4 `features` map is computed in training when cfg.feature_channels > 0 (kept so
+heatmap into `scores`. With ``cfg.points3d`` a second set of 68 heatmaps on the same features gives
+`landmarks3d`: the points in the 3D convention (each semantic point where it is, hidden or not; the jaw not on
+the visible outline; docs/conventions.md). A stride-4 `features` map is computed in training when cfg.feature_channels > 0 (kept so
 the checkpoints of the runs that had it load); it is never exported, the runtime reads only landmarks and scores.
 The whole decode happens inside the graph, so the ONNX file is the complete model.
 """
@@ -127,9 +129,8 @@ class HeatmapNet(nn.Module):
                     nn.init.zeros_(m.bias)
         nn.init.normal_(self.heatmap.weight, std=0.01)
 
-    def decode(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        """uint8 NHWC BGR (N, S, S, 3) -> dict(points (N, P, 2) crop pixels, scores (N, P), score_logits,
-        heatmaps logits[, features])."""
+    def fuse(self, image: torch.Tensor) -> torch.Tensor:
+        """uint8 NHWC BGR (N, S, S, 3) -> the fused stride-4 features the heads read."""
         x = image.permute(0, 3, 1, 2).float()
         x = (x - self.mean) * (1.0 / 128.0)
         x = self.stem(x)
@@ -137,13 +138,24 @@ class HeatmapNet(nn.Module):
         for stage in self.stages:
             x = stage(x)
             feats.append(x)
-        fused = self.head(self.fusion(feats))
-        logits = self.heatmap(fused)  # (N, P, h, w)
+        return self.head(self.fusion(feats))
+
+    def soft_argmax(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Heatmap logits (N, P, h, w) -> (softmax (N, P, h*w), expected crop position (N, P, 2))."""
         # reshapes with constant shapes (no Shape/Gather ops in the exported graph): the input size is fixed
-        hw = self.n_cells
-        prob = torch.softmax(logits.reshape(-1, self.n_points, hw), dim=-1)  # (N, P, h*w)
-        points = prob @ self.cells  # soft-argmax: the expected (x, y) under each point's heatmap
-        conf = (prob * self.confidence(fused).reshape(-1, self.n_points, hw)).sum(-1)
+        prob = torch.softmax(logits.reshape(-1, self.n_points, self.n_cells), dim=-1)
+        return prob, prob @ self.cells  # one MatMul: the expected (x, y) under each point's heatmap
+
+    def decode(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """uint8 NHWC BGR (N, S, S, 3) -> dict(points (N, P, 2) crop pixels, scores (N, P), score_logits,
+        heatmaps logits[, features])."""
+        return self.heads(self.fuse(image))
+
+    def heads(self, fused: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The outputs of :meth:`decode` from the fused features."""
+        logits = self.heatmap(fused)  # (N, P, h, w)
+        prob, points = self.soft_argmax(logits)
+        conf = (prob * self.confidence(fused).reshape(-1, self.n_points, self.n_cells)).sum(-1)
         out = {"points": points, "scores": torch.sigmoid(conf), "score_logits": conf, "heatmaps": logits}
         if self.features is not None:
             out["features"] = self.features(fused)
@@ -151,28 +163,53 @@ class HeatmapNet(nn.Module):
 
 
 class LandmarkNet(HeatmapNet):
-    """uint8 NHWC BGR (N, S, S, 3) -> dict(landmarks (N,68,2), scores (N,68), heatmaps logits[, features])."""
+    """uint8 NHWC BGR (N, S, S, 3) -> dict(landmarks (N,68,2), scores (N,68), heatmaps logits[, features]
+    [, landmarks3d (N,68,2), heatmaps3d]) ."""
 
     def __init__(self, cfg: NetConfig):
         super().__init__(cfg, N_POINTS, cfg.feature_channels)
+        self.heatmap3d = nn.Conv2d(cfg.fpn_channels, N_POINTS, 1) if cfg.points3d else None
+        if self.heatmap3d is not None:
+            nn.init.normal_(self.heatmap3d.weight, std=0.01)
+            nn.init.zeros_(self.heatmap3d.bias)
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        out = self.decode(image)
+        fused = self.fuse(image)
+        out = self.heads(fused)
         out["landmarks"] = out.pop("points")
+        if self.heatmap3d is not None:
+            out["heatmaps3d"] = self.heatmap3d(fused)
+            out["landmarks3d"] = self.soft_argmax(out["heatmaps3d"])[1]
         return out
 
 
+def adopt_weights(net: LandmarkNet, state: dict[str, torch.Tensor]) -> bool:
+    """Load ``state`` into ``net``; a state without the 3D head (a 2D-only run continued with ``points3d``) starts
+    the 3D head as a copy of the 2D heatmap layer: the two conventions differ only where the jaw leaves the
+    outline, so training begins from the 2D points. Returns True when the head was copied."""
+    if net.heatmap3d is None or "heatmap3d.weight" in state:
+        net.load_state_dict(state)
+        return False
+    state = dict(state)
+    state["heatmap3d.weight"] = state["heatmap.weight"].clone()
+    state["heatmap3d.bias"] = state["heatmap.bias"].clone()
+    net.load_state_dict(state)
+    return True
+
+
 class ExportWrapper(nn.Module):
-    """The ONNX graph: input -> (landmarks, scores), the runtime contract (facealign.landmarks.onnx_landmarks);
-    the training-only outputs (heatmaps, score logits, features) are not exported."""
+    """The ONNX graph: input -> (landmarks, scores[, landmarks3d]), the runtime contract
+    (facealign.landmarks.onnx_landmarks); the training-only outputs (heatmaps, score logits, features) are not
+    exported."""
 
     def __init__(self, net: LandmarkNet):
         super().__init__()
         self.net = net
+        self.outputs = ["landmarks", "scores"] + (["landmarks3d"] if net.heatmap3d is not None else [])
 
     def forward(self, image: torch.Tensor):
         out = self.net(image)
-        return out["landmarks"], out["scores"]
+        return tuple(out[k] for k in self.outputs)
 
 
 def count_params(net: nn.Module) -> int:

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from facealign.alignment.points import FLIP68
+from facealign.alignment.transforms import apply
 from facealign.data.landmark_crops import FaceSet, load_set
 from facealign.evaluation.metrics import nme_batch
 from facealign.paths import cache_dir, data_root
@@ -25,7 +27,8 @@ from facealign.training.landmarks.config import TrainConfig, net_config
 from facealign.training.landmarks.consistency import batch_consistency
 from facealign.training.landmarks.export import export_onnx
 from facealign.training.landmarks.losses import distill_loss, landmark_loss
-from facealign.training.landmarks.net import LandmarkNet, count_params
+from facealign.training.landmarks.net import LandmarkNet, adopt_weights, count_params
+from facealign.training.landmarks.points3d import with_points3d
 
 ONNX_NAME = "best.onnx"
 
@@ -37,6 +40,8 @@ def load_sets(cfg: TrainConfig) -> tuple[list[FaceSet], list[FaceSet]]:
     cache = Path(d.cache_dir) if d.cache_dir else cache_dir("landmarks")
     train = [load_set(n, root, cache, d.cache_size, d.cache_scale, d.limit) for n in d.train]
     val = [load_set(n, root, cache, cfg.net.input_size, 1.4, d.limit) for n in d.val]
+    if cfg.net.points3d:  # 3D-convention targets for the labelled photos (validation keeps only true ones)
+        train = [with_points3d(s, cache) for s in train]
     return train, val
 
 
@@ -51,14 +56,17 @@ def epoch_plan(sets: list[FaceSet], weights: dict[str, float], n: int, rng: np.r
 def make_batch(
     sets: list[FaceSet], plan: np.ndarray, cfg: TrainConfig, rng: np.random.Generator
 ) -> dict[str, torch.Tensor]:
-    """Augmented uint8 crops and their targets: 68 points where known, else 5 points; each crop's image -> crop
-    transform (``matrix``) and mirror flag (``flipped``)."""
+    """Augmented uint8 crops and their targets: 68 points where known, else 5 points, and the 3D-convention points
+    where the set has them (``pts3d``, ``mask3d``); each crop's image -> crop transform (``matrix``) and mirror
+    flag (``flipped``)."""
     size = cfg.net.input_size
     n = len(plan)
     imgs = np.zeros((n, size, size, 3), np.uint8)
     p68 = np.zeros((n, 68, 2), np.float32)
     p5 = np.zeros((n, 5, 2), np.float32)
     m68 = np.zeros(n, bool)
+    p3d = np.zeros((n, 68, 2), np.float32)
+    m3d = np.zeros(n, bool)
     mats = np.zeros((n, 2, 3), np.float64)
     flipped = np.zeros(n, bool)
     for i, (k, j) in enumerate(plan):
@@ -68,12 +76,16 @@ def make_batch(
             p68[i], m68[i] = pts, True
         else:
             p5[i] = pts
+        if s.points3d is not None:  # the crop's warp and mirror order, as for the 2D points
+            p3d[i], m3d[i] = apply(mats[i], s.points3d[j][FLIP68] if flipped[i] else s.points3d[j]), True
     return {
         "image": torch.from_numpy(imgs),
         "pts68": torch.from_numpy(p68),
         "mask68": torch.from_numpy(m68),
         "pts5": torch.from_numpy(p5),
         "mask5": torch.from_numpy(~m68),
+        "pts3d": torch.from_numpy(p3d),
+        "mask3d": torch.from_numpy(m3d),
         "matrix": torch.from_numpy(mats),
         "flipped": torch.from_numpy(flipped),
     }
@@ -81,17 +93,23 @@ def make_batch(
 
 @torch.no_grad()
 def evaluate(net: LandmarkNet, sets: list[FaceSet], cfg: TrainConfig, batch: int = 128) -> dict[str, float]:
-    """Val loss and NME (%) of every validation set from ground-truth boxes; MTFL also per pose bin 1..5."""
+    """Val loss and NME (%) of every validation set from ground-truth boxes; MTFL also per pose bin 1..5. With the
+    3D head, sets with 3D-convention points also get ``nme3d_<set>`` (box-normalised, as for large poses); the
+    ``score`` (lower is better) is the mean of the 2D NME of the other sets and these."""
     from facealign.alignment.points import five_from_68
+    from facealign.evaluation.metrics import normaliser
 
     net.eval()
     res: dict[str, float] = {}
     losses = []
+    scored: list[str] = []
     for s in sets:
-        preds = []
+        preds, preds3d = [], []
         for a in range(0, len(s), batch):
             img = torch.from_numpy(s.images[a : a + batch])
             out = net(img)
+            if "landmarks3d" in out:
+                preds3d.append(out["landmarks3d"].numpy())
             gt = torch.from_numpy(s.points[a : a + batch])
             k = len(gt)
             is68 = s.n_points == 68
@@ -111,13 +129,19 @@ def evaluate(net: LandmarkNet, sets: list[FaceSet], cfg: TrainConfig, batch: int
             pred = five_from_68(pred)
         e = nme_batch(pred, s.points) * 100
         res[f"nme_{s.name}"] = float(e.mean())
+        scored.append(f"nme_{s.name}")
+        if preds3d and s.points3d is not None:
+            p3 = np.concatenate(preds3d)
+            d = np.array([normaliser(g, "box") for g in s.points3d])
+            res[f"nme3d_{s.name}"] = float((np.linalg.norm(p3 - s.points3d, axis=-1).mean(-1) / d).mean() * 100)
+            scored[-1] = f"nme3d_{s.name}"
         if s.pose.any():
             for b in range(1, 6):
                 sel = s.pose == b
                 if sel.any():
                     res[f"nme_{s.name}_pose{b}"] = float(e[sel].mean())
     res["val_loss"] = sum(losses) / max(1, sum(len(s) for s in sets))
-    res["score"] = float(np.mean([res[f"nme_{s.name}"] for s in sets]))
+    res["score"] = float(np.mean([res[k] for k in scored]))
     return res
 
 
@@ -165,11 +189,13 @@ def train(
     last = out / "last.pt"
     if opts.resume and last.is_file():
         ck = checkpoint.load(last)
-        net.load_state_dict(ck.model)
-        ema.load_state_dict(ck.ema if ck.ema is not None else ck.model)
-        if ck.optimizer is not None:
+        new_head = adopt_weights(net, ck.model)
+        adopt_weights(ema.model, ck.ema if ck.ema is not None else ck.model)
+        if new_head:  # the optimiser state has no slot for the new head, and the score now counts it: both anew
+            log("the 3D-convention head starts as a copy of the 2D heatmap layer (new optimiser state and best score)")
+        elif ck.optimizer is not None:
             opt.load_state_dict(ck.optimizer)
-        start, best, step = ck.epoch, ck.best or best, ck.step
+        start, best, step = ck.epoch, (best if new_head else ck.best or best), ck.step
         if opts.restart:
             if total <= step:
                 raise ValueError(f"a warm restart at step {step} needs more epochs than {cfg.epochs} (--epochs)")
@@ -208,6 +234,10 @@ def train(
             sched.apply(opt, step)
             o = net(batch["image"])
             loss, parts = landmark_loss(o, batch["pts68"], batch["mask68"], batch["pts5"], batch["mask5"], cfg)
+            if "landmarks3d" in o:  # 5-point faces supervise the 3D head's 5 points too (same in both conventions)
+                l3, p3 = landmark_loss(o, batch["pts3d"], batch["mask3d"], batch["pts5"], batch["mask5"], cfg, "3d")
+                loss = loss + cfg.points3d_weight * l3
+                parts.update(p3)
             if teacher is not None:
                 with torch.no_grad():
                     t_out = teacher(batch["image"])
@@ -246,7 +276,8 @@ def train(
             model=net.state_dict(), ema=ema.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
             epoch=epoch + 1, step=step, best=best, config=to_dict(cfg)))
         log.metrics(metrics)
-        nm = " ".join(f"{k[4:]} {v:.2f}" for k, v in metrics.items() if k.startswith("nme_") and "pose" not in k)
+        nm = " ".join(f"{k[4:] if k.startswith('nme_') else '3d ' + k[6:]} {v:.2f}" for k, v in metrics.items()
+                      if k.startswith(("nme_", "nme3d_")) and "pose" not in k)
         poses = " ".join(f"{metrics[k]:.1f}" for k in sorted(metrics) if "pose" in k)
         log(
             f"epoch {epoch} train_loss {metrics['train_loss']:.3f} val_loss {metrics['val_loss']:.3f} NME% {nm}"
