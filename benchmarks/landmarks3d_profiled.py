@@ -10,7 +10,9 @@ route, NME normalised by the box (sqrt(w h) of the ground truth's tight box, as 
 - ``3d``: the x, y of ``landmarks3d`` against the view's 3D points (the semantic vertices, hidden or not);
 - pose: mean absolute yaw / pitch / roll error (degrees) of ``pose`` against the view's rendered pose.
 Route ``fit 2D points`` makes ``landmarks3d`` and the pose from the 2D points (models without the 3D head, and
-the same model with its 3D points ignored); ``3D head`` uses the network's 3D-convention points.
+the same model with its 3D points ignored); ``3D head`` is what fit3d does with a 3D-head model (the network's
+3D-convention x, y; pose from the fit to the 2D points); ``fit 3D head`` fits the model to the 3D points
+(``convention="3d"``) and reports its projection and pose.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from facealign.alignment.points import tight_box
 from facealign.data.profiled import read_profiled
 from facealign.evaluation.metrics import normaliser
 from facealign.evaluation.pose_eval import angle_diff
+from facealign.face3d.pose import pose_from_rotation
 from facealign.paths import cache_dir
 from facealign.pipeline import AlignerOptions, build_aligner
 
@@ -49,11 +52,17 @@ def run(model: str, samples: list, tta: bool) -> dict[str, np.ndarray]:
         routes = {"fit 2D points": None}
         if f.landmarks3d_xy is not None:
             routes["3D head"] = f.landmarks3d_xy
+            fit = fa.fitter.fit(f.landmarks3d_xy, (img.shape[1], img.shape[0]), convention="3d")
+            q = pose_from_rotation(fit.rotation)
+            rows.setdefault("fit 3D head 3d", []).append(box_nme(fit.landmarks3d[:, :2], gt3))
+            rows.setdefault("fit 3D head pose", []).append(
+                [angle_diff(q.yaw, truth[0]), angle_diff(q.pitch, truth[1]), angle_diff(q.roll, truth[2])])
         for route, xy in routes.items():
             f.landmarks3d_xy = xy
             fa.fit3d(img, [f])
+            lm3 = f.landmarks3d[:, :2]
             p = f.pose
-            rows.setdefault(route + " 3d", []).append(box_nme(f.landmarks3d[:, :2], gt3))
+            rows.setdefault(route + " 3d", []).append(box_nme(lm3, gt3))
             rows.setdefault(route + " pose", []).append(
                 [angle_diff(p.yaw, truth[0]), angle_diff(p.pitch, truth[1]), angle_diff(p.roll, truth[2])])
     return {k: np.asarray(v) for k, v in rows.items()}
@@ -86,7 +95,7 @@ def main() -> None:
         pct = lambda v: f"{100 * v.mean():.2f}"  # noqa: E731
         deg = lambda v: " / ".join(f"{x:.1f}" for x in v.mean(0))  # noqa: E731
         print(f"| {model} | - | 2D points | {cells(r['2d'], pct)} |")
-        for route in ("fit 2D points", "3D head"):
+        for route in ("fit 2D points", "3D head", "fit 3D head"):
             if route + " 3d" in r:
                 print(f"| {model} | {route} | landmarks3d x, y | {cells(r[route + ' 3d'], pct)} |")
                 print(f"| {model} | {route} | pose | {cells(r[route + ' pose'], deg)} |")

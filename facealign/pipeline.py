@@ -231,8 +231,8 @@ class FaceAligner:
 
         ``image`` is the image the landmarks refer to, or just its size (width, height): the principal point is
         its centre. ``camera``: "weak_perspective" or "perspective" (focal in pixels estimated unless given).
-        Faces whose landmark network gave the 3D convention (``Face.landmarks3d_xy``) are fitted to those points
-        (no outline marching for the jaw) and keep them as the x, y of ``landmarks3d`` (docs/conventions.md).
+        Faces whose landmark network gave the 3D convention (``Face.landmarks3d_xy``) keep those points as the x, y
+        of ``landmarks3d`` (the depth and the pose come from the fit to ``landmarks``; docs/conventions.md).
         """
         from facealign.face3d.pose import pose_from_rotation
 
@@ -240,12 +240,9 @@ class FaceAligner:
         for f in faces:
             if f.landmarks is None:
                 continue
-            if f.landmarks3d_xy is not None:
-                f.fit = self.fitter.fit(f.landmarks3d_xy, (int(w), int(h)), camera=camera, focal=focal,
-                                        convention="3d")
+            f.fit = self.fitter.fit(f.landmarks, (int(w), int(h)), camera=camera, focal=focal)
+            if f.landmarks3d_xy is not None:  # the network's own 3D-convention points beat the fit's projection
                 f.fit.landmarks3d[:, :2] = f.landmarks3d_xy
-            else:
-                f.fit = self.fitter.fit(f.landmarks, (int(w), int(h)), camera=camera, focal=focal)
             f.pose = pose_from_rotation(f.fit.rotation)
         return faces
 

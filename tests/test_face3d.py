@@ -245,8 +245,8 @@ def test_fit_to_3d_convention_points(fitter: Face3DFitter, angles) -> None:
 
 
 def test_pipeline_fits_and_reports_the_networks_3d_points() -> None:
-    """fit3d uses Face.landmarks3d_xy when a network gave them: landmarks3d keeps them as x, y; the temporal
-    correction of the 2D points moves them alike."""
+    """fit3d keeps Face.landmarks3d_xy (when a network gave them) as the x, y of landmarks3d, the pose from the
+    2D points; the temporal correction of the 2D points moves them alike."""
     from facealign.pipeline import FaceAligner
     from facealign.temporal.fusion import _set_landmarks
 
