@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from facealign.alignment.points import tight_box
 from facealign.data.profiled import read_profiled
-from facealign.evaluation.metrics import normaliser
+from facealign.evaluation.metrics import nme
 from facealign.evaluation.pose_eval import angle_diff
 from facealign.face3d.pose import pose_from_rotation
 from facealign.paths import cache_dir
@@ -34,8 +34,9 @@ from facealign.pipeline import AlignerOptions, build_aligner
 BINS = [(0, 30), (30, 60), (60, 75), (75, 91)]
 
 
-def box_nme(pred: np.ndarray, gt: np.ndarray) -> float:
-    return float(np.linalg.norm(pred - gt, axis=1).mean() / normaliser(gt, "box"))
+def pose_errors(pose, truth: tuple[float, float, float]) -> list[float]:
+    """Absolute (yaw, pitch, roll) errors in degrees."""
+    return [angle_diff(pose.yaw, truth[0]), angle_diff(pose.pitch, truth[1]), angle_diff(pose.roll, truth[2])]
 
 
 def run(model: str, samples: list, tta: bool) -> dict[str, np.ndarray]:
@@ -46,25 +47,20 @@ def run(model: str, samples: list, tta: bool) -> dict[str, np.ndarray]:
         img = cv2.imread(str(s.image), cv2.IMREAD_COLOR)
         (f,) = fa.landmarks_for_boxes(img, tight_box(s.points)[None])
         rows["yaw"].append(abs(s.attributes["yaw"]))
-        rows["2d"].append(box_nme(f.landmarks, s.points))
+        rows["2d"].append(nme(f.landmarks, s.points, "box"))
         gt3 = s.attributes["points3d"][:, :2]
         truth = (s.attributes["yaw"], s.attributes["pitch"], s.attributes["roll"])
         routes = {"fit 2D points": None}
         if f.landmarks3d_xy is not None:
             routes["3D head"] = f.landmarks3d_xy
             fit = fa.fitter.fit(f.landmarks3d_xy, (img.shape[1], img.shape[0]), convention="3d")
-            q = pose_from_rotation(fit.rotation)
-            rows.setdefault("fit 3D head 3d", []).append(box_nme(fit.landmarks3d[:, :2], gt3))
-            rows.setdefault("fit 3D head pose", []).append(
-                [angle_diff(q.yaw, truth[0]), angle_diff(q.pitch, truth[1]), angle_diff(q.roll, truth[2])])
+            rows.setdefault("fit 3D head 3d", []).append(nme(fit.landmarks3d[:, :2], gt3, "box"))
+            rows.setdefault("fit 3D head pose", []).append(pose_errors(pose_from_rotation(fit.rotation), truth))
         for route, xy in routes.items():
             f.landmarks3d_xy = xy
             fa.fit3d(img, [f])
-            lm3 = f.landmarks3d[:, :2]
-            p = f.pose
-            rows.setdefault(route + " 3d", []).append(box_nme(lm3, gt3))
-            rows.setdefault(route + " pose", []).append(
-                [angle_diff(p.yaw, truth[0]), angle_diff(p.pitch, truth[1]), angle_diff(p.roll, truth[2])])
+            rows.setdefault(route + " 3d", []).append(nme(f.landmarks3d[:, :2], gt3, "box"))
+            rows.setdefault(route + " pose", []).append(pose_errors(f.pose, truth))
     return {k: np.asarray(v) for k, v in rows.items()}
 
 

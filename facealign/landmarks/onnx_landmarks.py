@@ -48,8 +48,12 @@ class ONNXLandmarks(LandmarkModel):
         self.input_name = self.session.get_inputs()[0].name
         graph_outputs = {o.name for o in self.session.get_outputs()}
         self.outputs = self.OUTPUTS + [k for k in self.OPTIONAL if k in graph_outputs]
-        self.has_3d = "landmarks3d" in graph_outputs
         self._batch = np.zeros((0, self.size, self.size, 3), np.uint8)  # grown on demand, then reused
+
+    @property
+    def has_3d(self) -> bool:
+        """Whether the network has the 3D-convention head (its graph outputs `landmarks3d`)."""
+        return "landmarks3d" in self.outputs
 
     def _buffer(self, n: int) -> np.ndarray:
         if len(self._batch) < n:

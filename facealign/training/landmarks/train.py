@@ -97,7 +97,7 @@ def evaluate(net: LandmarkNet, sets: list[FaceSet], cfg: TrainConfig, batch: int
     3D head, sets with 3D-convention points also get ``nme3d_<set>`` (box-normalised, as for large poses); the
     ``score`` (lower is better) is the mean of the 2D NME of the other sets and these."""
     from facealign.alignment.points import five_from_68
-    from facealign.evaluation.metrics import normaliser
+    from facealign.evaluation.metrics import nme
 
     net.eval()
     res: dict[str, float] = {}
@@ -132,8 +132,7 @@ def evaluate(net: LandmarkNet, sets: list[FaceSet], cfg: TrainConfig, batch: int
         scored.append(f"nme_{s.name}")
         if preds3d and s.points3d is not None:
             p3 = np.concatenate(preds3d)
-            d = np.array([normaliser(g, "box") for g in s.points3d])
-            res[f"nme3d_{s.name}"] = float((np.linalg.norm(p3 - s.points3d, axis=-1).mean(-1) / d).mean() * 100)
+            res[f"nme3d_{s.name}"] = float(np.mean([nme(p, g, "box") for p, g in zip(p3, s.points3d)]) * 100)
             scored[-1] = f"nme3d_{s.name}"
         if s.pose.any():
             for b in range(1, 6):
